@@ -5,5 +5,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The JSON report feeds the one-line summary that .ci/run prints.
+    reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
   },
 });

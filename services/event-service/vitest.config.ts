@@ -8,5 +8,7 @@ export default defineConfig({
     // Suites start real brokers and gateway processes; two files at a time fits a two-core machine.
     maxWorkers: 2,
     env: { METADATA_SERVER_DETECTION: "none" },
+    // The JSON report feeds the one-line summary that .ci/run prints.
+    reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
   },
 });

@@ -1,0 +1,28 @@
+import { type ErrorCode, type ErrorFrame, isErrorCode, RemoteError } from "@soorma/common";
+
+/**
+ * Codes after which reconnecting cannot help: the credentials, the identity or the protocol version are wrong
+ * and would be refused again. A fatal error frame with one of them closes the client for good.
+ */
+export const TERMINAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "SOORMA_ERR_UNAUTHENTICATED",
+  "SOORMA_ERR_FORBIDDEN",
+  "SOORMA_ERR_PROTOCOL_VERSION",
+  "SOORMA_ERR_AGENT_NAME_INVALID",
+  "SOORMA_ERR_HELLO_REQUIRED",
+  "SOORMA_ERR_HELLO_REPEATED",
+]);
+
+/**
+ * Rebuild the error an `error` frame carries, keeping the server's code so callers can branch on it. A code this
+ * SDK version does not know becomes `SOORMA_ERR_INTERNAL`, with the original in `details.remote_code`.
+ */
+export function remoteErrorFromFrame(frame: ErrorFrame): RemoteError {
+  const details: Record<string, unknown> = {};
+  if (frame.details !== undefined) details.remote = frame.details;
+  if (frame.req_id !== undefined) details.req_id = frame.req_id;
+  if (frame.delivery_id !== undefined) details.delivery_id = frame.delivery_id;
+  if (isErrorCode(frame.code)) return new RemoteError(frame.code, frame.message, { details });
+  details.remote_code = frame.code;
+  return new RemoteError("SOORMA_ERR_INTERNAL", frame.message, { details });
+}

@@ -1,0 +1,80 @@
+import { createRequire } from "node:module";
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { BrokerAdapter } from "./broker/adapter.js";
+import { createAdapter } from "./broker/factory.js";
+import { type GatewayConfig, resolveConfig } from "./config.js";
+import { brokerPlugin } from "./plugins/broker.js";
+import { errorHandlerPlugin } from "./plugins/error-handler.js";
+import { jsonBodyPlugin } from "./plugins/json-body.js";
+import { adminRoutes } from "./routes/admin.js";
+import { healthRoutes } from "./routes/health.js";
+import { publishRoutes } from "./routes/publish.js";
+import { wsMaxPayloadBytes, wsRoutes } from "./routes/ws.js";
+
+/** Version of this package, reported in `welcome`. */
+export const SERVER_VERSION: string = (
+  createRequire(import.meta.url)("../package.json") as { version: string }
+).version;
+
+/** Options of {@link buildApp}. */
+export interface BuildAppOptions {
+  /** Merged over the defaults (the environment is not read; use `loadConfig` for that). @default {} */
+  config?: Partial<GatewayConfig>;
+  /**
+   * A ready-made adapter (tests). The app owns it: it connects it and closes it when the app closes.
+   * @default createAdapter(config)
+   */
+  adapter?: BrokerAdapter;
+  /** Fastify's `logger` option (`true`, or pino options such as `{ level: "info" }`). @default false */
+  logger?: boolean | object;
+  /**
+   * Longest wait of one idle pull of an inbox pump. Mostly for tests; the default suits every adapter.
+   * @default 1000
+   */
+  pullWaitMs?: number;
+}
+
+/**
+ * Build the gateway: Fastify with the broker plugin (adapter connected, dispatch core running), the WebSocket
+ * endpoint and the HTTP routes. It does not listen: call `app.listen(...)`, or `app.inject(...)` in tests.
+ * `app.soorma.drain()` drains gracefully; `app.close()` closes at once (un-acked deliveries go back to the
+ * broker).
+ *
+ * @throws ConfigError on an invalid config; BrokerUnavailableError when the broker cannot be reached
+ */
+export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const config = resolveConfig(options.config);
+  const adapter = options.adapter ?? createAdapter(config);
+  const app = Fastify({
+    logger: (options.logger ?? false) as FastifyServerOptions["logger"],
+    bodyLimit: config.maxMessageBytes,
+  });
+  try {
+    await app.register(errorHandlerPlugin);
+    await app.register(jsonBodyPlugin);
+    await app.register(brokerPlugin, {
+      config,
+      adapter,
+      serverVersion: SERVER_VERSION,
+      pullWaitMs: options.pullWaitMs,
+    });
+    await app.register(websocket, {
+      options: { maxPayload: wsMaxPayloadBytes(config.maxMessageBytes) },
+      // Replaces the plugin's default (close every client at once): close through a zero-deadline drain so
+      // held deliveries are handed back to the broker before the sockets go.
+      preClose: async () => {
+        await app.soorma.drain({ timeoutMs: 0 });
+        app.websocketServer.close();
+      },
+    });
+    await app.register(wsRoutes);
+    await app.register(publishRoutes);
+    await app.register(healthRoutes);
+    await app.register(adminRoutes);
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  return app;
+}

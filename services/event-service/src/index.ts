@@ -1,0 +1,31 @@
+export type { BuildAppOptions } from "./app.js";
+export { buildApp, SERVER_VERSION } from "./app.js";
+export type {
+  AdapterCapabilities,
+  AdapterKind,
+  AdapterStatus,
+  BrokerAdapter,
+  BrokerMessage,
+  InboxConsumer,
+  InboxKey,
+  InboxStats,
+  OpenInboxOptions,
+  PublishReceipt,
+  PullOptions,
+} from "./broker/adapter.js";
+export { createAdapter } from "./broker/factory.js";
+export type { GatewayConfig, SettingSource } from "./config.js";
+export { BROKER_KINDS, GatewayConfigSchema, loadConfig, resolveConfig, SETTINGS } from "./config.js";
+export type { LastError } from "./core/dead-letter.js";
+export { DEAD_LETTER_EVENT_TYPE, GATEWAY_SOURCE } from "./core/dead-letter.js";
+export type { DispatcherOptions, GroupSnapshot, MemberSnapshot, NackOptions } from "./core/dispatcher.js";
+export { Dispatcher } from "./core/dispatcher.js";
+export type { DrainOptions, GatewayOptions } from "./core/gateway.js";
+export { Gateway } from "./core/gateway.js";
+export type { CoreLogger } from "./core/logger.js";
+export type { RetryPolicyOptions } from "./core/retry-policy.js";
+export { RetryPolicy } from "./core/retry-policy.js";
+export type { MemoryAdapterOptions } from "./broker/memory.js";
+export { createMemoryAdapter } from "./broker/memory.js";
+export type { SqliteAdapterOptions } from "./broker/sqlite.js";
+export { createSqliteAdapter, SQLITE_FILE_NAME } from "./broker/sqlite.js";

@@ -1,0 +1,4 @@
+import { brokerAdapterSuite } from "./suite.js";
+import { sqliteTarget } from "./targets/sqlite.js";
+
+brokerAdapterSuite("sqlite", sqliteTarget());
