@@ -43,7 +43,11 @@ async function broadcast(url: string, publisher: EventBusClient): Promise<Outcom
   );
   await Promise.all(agents.map((agent) => agent.start()));
   for (let i = 1; i <= 4; i += 1) {
-    await publisher.publish({ event_type: "order.placed", topic: "business-facts", data: { order_id: `order-${i}` } });
+    await publisher.publish({
+      event_type: "order.placed",
+      topic: "business-facts",
+      data: { order_id: `order-${i}` },
+    });
   }
   await until("every agent saw 4 orders", () => [...seen.values()].every((list) => list.length >= 4));
   await Promise.all(agents.map((agent) => agent.stop()));
@@ -60,18 +64,25 @@ async function loadBalancing(url: string, publisher: EventBusClient): Promise<Ou
   console.log("\n── Pattern 3: load balancing — three instances of one worker share 12 tasks ──");
   const handledBy = new Map<string, string>();
   const workers = [1, 2, 3].map((n) =>
-    new Worker({ name: "heavy-task-worker", agentId: `heavy-task-worker-${n}`, url, prefetch: 1, ...quiet }).onEvent(
-      "heavy.task.requested",
-      async (event) => {
-        handledBy.set(orderId(event), `#${n}`);
-        console.log(`  instance #${n} handled ${orderId(event)}`);
-        await new Promise((resolve) => setTimeout(resolve, 40)); // some work, so the others get a turn
-      },
-    ),
+    new Worker({
+      name: "heavy-task-worker",
+      agentId: `heavy-task-worker-${n}`,
+      url,
+      prefetch: 1,
+      ...quiet,
+    }).onEvent("heavy.task.requested", async (event) => {
+      handledBy.set(orderId(event), `#${n}`);
+      console.log(`  instance #${n} handled ${orderId(event)}`);
+      await new Promise((resolve) => setTimeout(resolve, 40)); // some work, so the others get a turn
+    }),
   );
   await Promise.all(workers.map((worker) => worker.start()));
   for (let i = 1; i <= 12; i += 1) {
-    await publisher.publish({ event_type: "heavy.task.requested", topic: "action-requests", data: { task: `task-${i}` } });
+    await publisher.publish({
+      event_type: "heavy.task.requested",
+      topic: "action-requests",
+      data: { task: `task-${i}` },
+    });
   }
   await until("12 tasks handled", () => handledBy.size >= 12);
   await Promise.all(workers.map((worker) => worker.stop()));
@@ -97,7 +108,11 @@ async function storeAndForward(url: string, publisher: EventBusClient): Promise<
   await first.stop();
   console.log("  task-processor subscribed once and is now offline; publishing 5 tasks…");
   for (let i = 1; i <= 5; i += 1) {
-    await publisher.publish({ event_type: "task.requested", topic: "action-requests", data: { task: `offline-${i}` } });
+    await publisher.publish({
+      event_type: "task.requested",
+      topic: "action-requests",
+      data: { task: `offline-${i}` },
+    });
   }
   console.log("  …5 tasks stored; starting task-processor again");
   const second = makeWorker();

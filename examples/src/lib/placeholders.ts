@@ -18,7 +18,9 @@ export async function appendJsonLine(file: string, record: unknown): Promise<str
 }
 
 /** Stand-in for `expensive_computation`: sums the numbers in `data` after a short pause of CPU-free work. */
-export async function expensiveComputation(data: Record<string, unknown> | null | undefined): Promise<number> {
+export async function expensiveComputation(
+  data: Record<string, unknown> | null | undefined,
+): Promise<number> {
   const numbers = Object.values(data ?? {}).filter((value): value is number => typeof value === "number");
   await new Promise((resolvePause) => setTimeout(resolvePause, 50));
   return numbers.reduce((sum, value) => sum + value, 0);
@@ -34,9 +36,14 @@ export async function updateDashboard(data: Record<string, unknown> | null | und
 }
 
 /** Stand-in for `validate_and_process_order`: refuses orders without an id. */
-export async function validateAndProcessOrder(data: Record<string, unknown> | null | undefined): Promise<void> {
+export async function validateAndProcessOrder(
+  data: Record<string, unknown> | null | undefined,
+): Promise<void> {
   if (typeof data?.order_id !== "string") throw new Error("order without order_id");
-  await appendJsonLine("processed-orders.jsonl", { order_id: data.order_id, processed_at: new Date().toISOString() });
+  await appendJsonLine("processed-orders.jsonl", {
+    order_id: data.order_id,
+    processed_at: new Date().toISOString(),
+  });
 }
 
 /** Stand-in for `log_to_audit_trail` / `context.memory.store("audit", …)`. */

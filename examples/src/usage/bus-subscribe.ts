@@ -11,7 +11,9 @@ await bus.connect();
 
 // Queue behaviour is built in: events kept while this group was offline arrive right after subscribing.
 await bus.subscribe("system-events", "*", (delivery) => {
-  console.log(`[${agentName}] ${delivery.event.type} ${JSON.stringify(delivery.event.data)} (attempt ${delivery.attempt})`);
+  console.log(
+    `[${agentName}] ${delivery.event.type} ${JSON.stringify(delivery.event.data)} (attempt ${delivery.attempt})`,
+  );
   delivery.ack();
 });
 console.log(`${agentName} subscribed to system-events; Ctrl+C to stop`);

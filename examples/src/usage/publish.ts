@@ -16,7 +16,11 @@ const bus = new EventBusClient({ agentName: "example-publisher" });
 await bus.connect({ timeout: 10_000 });
 const base = JSON.parse(dataText) as Record<string, unknown>;
 for (let seq = 1; seq <= Number(countText); seq += 1) {
-  const { event_id } = await bus.publish({ event_type: eventType, topic, data: { ...base, seq, order_id: `o-${seq}` } });
+  const { event_id } = await bus.publish({
+    event_type: eventType,
+    topic,
+    data: { ...base, seq, order_id: `o-${seq}` },
+  });
   console.log(`published ${eventType} #${seq} on ${topic}: ${event_id}`);
 }
 await bus.close();

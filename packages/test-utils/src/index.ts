@@ -29,7 +29,7 @@ export {
   pubsubEmulatorProbe,
   startPubSubEmulator,
 } from "./pubsub-emulator.js";
-export type { BrokerAvailability, BrokerProbe } from "./require-broker.js";
+export type { BrokerAvailability, BrokerProbe, RequireBrokerOptions } from "./require-broker.js";
 export { REQUIRE_BROKERS_ENV, requireBroker, requiredBrokers } from "./require-broker.js";
 export type { ServiceHandle, StartServiceOptions } from "./service.js";
 export { DEFAULT_SERVICE_ENTRY, startService } from "./service.js";

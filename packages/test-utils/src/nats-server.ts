@@ -125,7 +125,15 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   let child: ChildHandle;
   try {
     [port, monitorPort, child] = await launchOnFreePorts(options.port, (clientPort, httpPort) =>
-      launchHealthy({ binary, port: clientPort, monitorPort: httpPort, storeDir, extraArgs, output, startTimeoutMs }),
+      launchHealthy({
+        binary,
+        port: clientPort,
+        monitorPort: httpPort,
+        storeDir,
+        extraArgs,
+        output,
+        startTimeoutMs,
+      }),
     );
   } catch (error) {
     if (ownsStore) rmSync(storeDir, { recursive: true, force: true });
@@ -225,13 +233,18 @@ async function launchHealthy(options: LaunchOptions): Promise<ChildHandle> {
 
 /** Poll `/healthz` until it answers 200 (JetStream ready), racing the process's exit and the deadline. */
 async function waitUntilHealthy(child: ChildHandle, healthUrl: string, timeoutMs: number): Promise<void> {
-  const timeoutError = new TimeoutError(`${child.name}: ${healthUrl} never answered 200 within ${timeoutMs} ms`);
+  const timeoutError = new TimeoutError(
+    `${child.name}: ${healthUrl} never answered 200 within ${timeoutMs} ms`,
+  );
   const deadline = Date.now() + timeoutMs;
   let lastAnswer = "no answer";
   for (;;) {
     if (!child.running) {
       const exit = await child.exited;
-      throw new ChildExitedError(`${child.name} exited before it was healthy\n--- output tail ---\n${child.tail()}`, exit);
+      throw new ChildExitedError(
+        `${child.name} exited before it was healthy\n--- output tail ---\n${child.tail()}`,
+        exit,
+      );
     }
     try {
       const response = await fetch(healthUrl, { signal: AbortSignal.timeout(1_000) });

@@ -42,7 +42,8 @@ export function locatePubSubEmulator(env: NodeJS.ProcessEnv = process.env): PubS
     }
     path = override;
   } else {
-    path = fromDpkg() ?? (isExecutable(PUBSUB_EMULATOR_DEFAULT_PATH) ? PUBSUB_EMULATOR_DEFAULT_PATH : undefined);
+    path =
+      fromDpkg() ?? (isExecutable(PUBSUB_EMULATOR_DEFAULT_PATH) ? PUBSUB_EMULATOR_DEFAULT_PATH : undefined);
   }
   if (path === undefined) {
     return {
@@ -51,7 +52,10 @@ export function locatePubSubEmulator(env: NodeJS.ProcessEnv = process.env): PubS
     };
   }
   if (!hasJava(env)) {
-    return { found: false, reason: `the Pub/Sub emulator at ${path} needs Java, and no java is on PATH or JAVA_HOME` };
+    return {
+      found: false,
+      reason: `the Pub/Sub emulator at ${path} needs Java, and no java is on PATH or JAVA_HOME`,
+    };
   }
   return { found: true, path };
 }
@@ -117,7 +121,9 @@ export interface PubSubEmulatorHandle {
  * const adapter = createGooglePubSubAdapter({ apiEndpoint: emulator.host, projectId: emulator.projectId });
  * await emulator.stop();
  */
-export async function startPubSubEmulator(options: StartPubSubEmulatorOptions = {}): Promise<PubSubEmulatorHandle> {
+export async function startPubSubEmulator(
+  options: StartPubSubEmulatorOptions = {},
+): Promise<PubSubEmulatorHandle> {
   let binary = options.binary;
   if (binary === undefined) {
     const location = locatePubSubEmulator();
@@ -182,7 +188,8 @@ interface LaunchOptions {
 }
 
 async function launchReady(options: LaunchOptions): Promise<ChildHandle> {
-  const jvmOptsSet = process.env.JAVA_OPTS !== undefined || process.env.CLOUD_PUBSUB_EMULATOR_OPTS !== undefined;
+  const jvmOptsSet =
+    process.env.JAVA_OPTS !== undefined || process.env.CLOUD_PUBSUB_EMULATOR_OPTS !== undefined;
   const child = spawnChild({
     command: options.binary,
     args: ["--host=127.0.0.1", `--port=${options.port}`],
@@ -208,7 +215,10 @@ async function waitUntilAnswering(child: ChildHandle, url: string, timeoutMs: nu
   for (;;) {
     if (!child.running) {
       const exit = await child.exited;
-      throw new ChildExitedError(`${child.name} exited before it was ready\n--- output tail ---\n${child.tail()}`, exit);
+      throw new ChildExitedError(
+        `${child.name} exited before it was ready\n--- output tail ---\n${child.tail()}`,
+        exit,
+      );
     }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
@@ -226,7 +236,9 @@ async function waitUntilAnswering(child: ChildHandle, url: string, timeoutMs: nu
 }
 
 /** A free port can be taken between probing and binding; try a few before giving up. */
-async function launchOnFreePort(launch: (port: number) => Promise<ChildHandle>): Promise<[number, ChildHandle]> {
+async function launchOnFreePort(
+  launch: (port: number) => Promise<ChildHandle>,
+): Promise<[number, ChildHandle]> {
   const attempts = 3;
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();

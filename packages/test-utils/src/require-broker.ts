@@ -32,30 +32,43 @@ export function requiredBrokers(env: NodeJS.ProcessEnv = process.env): Set<strin
   );
 }
 
+/** Options of {@link requireBroker}. */
+export interface RequireBrokerOptions {
+  /** Says why the broker cannot run. @default built in for `nats` (looks for the `nats-server` binary) */
+  probe?: BrokerProbe;
+  /** Where `SOORMA_REQUIRE_BROKERS` is read. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Where the skip notice goes. @default stderr */
+  report?: (notice: string) => void;
+}
+
 /**
  * Decide whether the tests of broker `name` run. When the broker is missing they are skipped with a loud
- * reason on stderr, unless `SOORMA_REQUIRE_BROKERS` names it: then this throws, so the test file fails instead
- * of passing by skipping (CI requires `nats` always).
+ * notice, unless `SOORMA_REQUIRE_BROKERS` names it: then this throws `ConfigError`, so the test file fails
+ * instead of passing by skipping (CI requires `nats` always).
  *
- * @param probe - says why the broker cannot run; built in for `nats` (looks for the `nats-server` binary)
+ * @param probeOrOptions - a probe saying why the broker cannot run, or {@link RequireBrokerOptions}
  *
  * @example
  * const nats = requireBroker("nats");
+ * const pubsub = requireBroker("pubsub", () => (findEmulator() ? undefined : "the emulator is not installed"));
  * describe.skipIf(!nats.available)("nats adapter", () => { … });
  */
 export function requireBroker(
   name: string,
-  probe: BrokerProbe | undefined = BUILT_IN_PROBES[name],
-  env: NodeJS.ProcessEnv = process.env,
+  probeOrOptions: BrokerProbe | RequireBrokerOptions = {},
 ): BrokerAvailability {
+  const options = typeof probeOrOptions === "function" ? { probe: probeOrOptions } : probeOrOptions;
+  const probe = options.probe ?? BUILT_IN_PROBES[name];
   if (probe === undefined) throw new ConfigError(`requireBroker: no probe for broker "${name}"; pass one`);
   const reason = probe();
   if (reason === undefined) return { available: true };
-  if (requiredBrokers(env).has(name.toLowerCase())) {
+  if (requiredBrokers(options.env ?? process.env).has(name.toLowerCase())) {
     throw new ConfigError(`${REQUIRE_BROKERS_ENV} requires the "${name}" broker, but ${reason}`);
   }
   const banner = "!".repeat(78);
-  process.stderr.write(
+  const report = options.report ?? ((notice: string) => process.stderr.write(notice));
+  report(
     `\n${banner}\nSKIPPING the "${name}" broker tests: ${reason}.\n` +
       `Set ${REQUIRE_BROKERS_ENV}=${name} to make this a failure.\n${banner}\n\n`,
   );

@@ -61,6 +61,12 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     });
     await app.register(websocket, {
       options: { maxPayload: wsMaxPayloadBytes(config.maxMessageBytes) },
+      // Socket errors are the peer's doing (oversize frame above the hard cap, protocol violation, reset):
+      // worth a warning, not an error-level log line.
+      errorHandler: (error, socket, request) => {
+        request.log.warn({ err: error }, "websocket connection error; closing it");
+        socket.terminate();
+      },
       // Replaces the plugin's default (close every client at once): close through a zero-deadline drain so
       // held deliveries are handed back to the broker before the sockets go.
       preClose: async () => {

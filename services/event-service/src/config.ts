@@ -1,5 +1,7 @@
 import { ConfigError, DEFAULT_PORT } from "@soorma/common";
 import { z } from "zod";
+import { type AuthConfigInput, AuthConfigSchema, authConfigInputFromEnv } from "./auth/config.js";
+import { LIMITS_ENV_VARS, type LimitsConfigInput, LimitsConfigSchema, limitsConfigInputFromEnv } from "./limits/config.js";
 
 /** Platform tenant ids follow the rule the broker adapters rely on for inbox names. */
 const TENANT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -32,7 +34,9 @@ export const NatsConfigSchema = z
     /** First subject token(s): subjects are `<prefix>.<tenant>.<topic>.<event type>`. @default "soorma" */
     subjectPrefix: z
       .string()
-      .regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, { message: "dot-separated words of letters, digits, '_', '-'" })
+      .regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, {
+        message: "dot-separated words of letters, digits, '_', '-'",
+      })
       .default("soorma"),
     /** `interest`: keep an event until every inbox acked it; `limits`: keep it until age/size limits. @default "interest" */
     retention: z.enum(["interest", "limits"]).default("interest"),
@@ -90,6 +94,8 @@ export const PubSubConfigSchema = z.object({
   requestTimeoutMs: integer(100, 600_000).default(10_000),
   /** How long connecting at start-up may take. @default 10000 */
   connectTimeoutMs: integer(100, 600_000).default(10_000),
+  /** An idle gateway checks that Pub/Sub is reachable this often (for `/ready`); 0 disables. @default 5000 */
+  probeIntervalMs: integer(0, 600_000).default(5_000),
 });
 
 /**
@@ -131,6 +137,13 @@ export const GatewayConfigSchema = z
     nats: NatsConfigSchema.prefault({}),
     /** Google Cloud Pub/Sub adapter settings. */
     pubsub: PubSubConfigSchema.prefault({}),
+    /**
+     * Authentication (API keys, JWT) and the open dev mode; see docs/security.md. Read from `SOORMA_AUTH_*`,
+     * `SOORMA_API_KEYS*` and `SOORMA_JWT_*` only: there are no flags, so secrets never show in a process list.
+     */
+    auth: AuthConfigSchema.prefault({}),
+    /** Per-connection and per-tenant limits; see docs/security.md. Read from their `SOORMA_*` variables. */
+    limits: LimitsConfigSchema.prefault({}),
   })
   .refine((config) => config.retryMaxMs >= config.retryBaseMs, {
     message: "retryMaxMs must be at least retryBaseMs",
@@ -139,6 +152,17 @@ export const GatewayConfigSchema = z
 
 /** The validated gateway configuration. */
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
+
+/**
+ * A programmatic configuration (`buildApp({ config })`): any field may be left out and takes its default; the
+ * nested sections may be given in part too.
+ */
+export type GatewayConfigInput = Partial<Omit<GatewayConfig, "auth" | "limits" | "nats" | "pubsub">> & {
+  auth?: AuthConfigInput;
+  limits?: LimitsConfigInput;
+  nats?: Partial<GatewayConfig["nats"]>;
+  pubsub?: Partial<GatewayConfig["pubsub"]>;
+};
 
 /** Where one setting comes from outside the program. */
 export interface SettingSource {
@@ -175,10 +199,22 @@ export const SETTINGS: readonly SettingSource[] = [
   { path: ["nats", "storage"], env: "SOORMA_NATS_STORAGE", flag: "nats-storage" },
   { path: ["nats", "maxAgeMs"], env: "SOORMA_NATS_STREAM_MAX_AGE", flag: "nats-stream-max-age" },
   { path: ["nats", "maxBytes"], env: "SOORMA_NATS_STREAM_MAX_BYTES", flag: "nats-stream-max-bytes" },
-  { path: ["nats", "duplicateWindowMs"], env: "SOORMA_NATS_DUPLICATE_WINDOW_MS", flag: "nats-duplicate-window-ms" },
+  {
+    path: ["nats", "duplicateWindowMs"],
+    env: "SOORMA_NATS_DUPLICATE_WINDOW_MS",
+    flag: "nats-duplicate-window-ms",
+  },
   { path: ["nats", "replicas"], env: "SOORMA_NATS_REPLICAS", flag: "nats-replicas" },
-  { path: ["nats", "connectTimeoutMs"], env: "SOORMA_NATS_CONNECT_TIMEOUT_MS", flag: "nats-connect-timeout-ms" },
-  { path: ["nats", "requestTimeoutMs"], env: "SOORMA_NATS_REQUEST_TIMEOUT_MS", flag: "nats-request-timeout-ms" },
+  {
+    path: ["nats", "connectTimeoutMs"],
+    env: "SOORMA_NATS_CONNECT_TIMEOUT_MS",
+    flag: "nats-connect-timeout-ms",
+  },
+  {
+    path: ["nats", "requestTimeoutMs"],
+    env: "SOORMA_NATS_REQUEST_TIMEOUT_MS",
+    flag: "nats-request-timeout-ms",
+  },
   { path: ["nats", "reconnectWaitMs"], env: "SOORMA_NATS_RECONNECT_WAIT_MS", flag: "nats-reconnect-wait-ms" },
   { path: ["nats", "user"], env: "SOORMA_NATS_USER", flag: "nats-user" },
   { path: ["nats", "password"], env: "SOORMA_NATS_PASSWORD", flag: "nats-password" },
@@ -192,7 +228,11 @@ export const SETTINGS: readonly SettingSource[] = [
     flag: "pubsub-max-delivery-attempts",
   },
   { path: ["pubsub", "retentionMs"], env: "SOORMA_PUBSUB_RETENTION_MS", flag: "pubsub-retention-ms" },
-  { path: ["pubsub", "dedupeWindowMs"], env: "SOORMA_PUBSUB_DEDUPE_WINDOW_MS", flag: "pubsub-dedupe-window-ms" },
+  {
+    path: ["pubsub", "dedupeWindowMs"],
+    env: "SOORMA_PUBSUB_DEDUPE_WINDOW_MS",
+    flag: "pubsub-dedupe-window-ms",
+  },
   {
     path: ["pubsub", "requestTimeoutMs"],
     env: "SOORMA_PUBSUB_REQUEST_TIMEOUT_MS",
@@ -203,13 +243,18 @@ export const SETTINGS: readonly SettingSource[] = [
     env: "SOORMA_PUBSUB_CONNECT_TIMEOUT_MS",
     flag: "pubsub-connect-timeout-ms",
   },
+  {
+    path: ["pubsub", "probeIntervalMs"],
+    env: "SOORMA_PUBSUB_PROBE_INTERVAL_MS",
+    flag: "pubsub-probe-interval-ms",
+  },
 ];
 
 /**
  * Validate a programmatic configuration: missing fields take their defaults, the environment is not read.
  * Throws {@link ConfigError} (`SOORMA_ERR_CONFIG_INVALID`) naming every bad field.
  */
-export function resolveConfig(input: Partial<GatewayConfig> = {}): GatewayConfig {
+export function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
   const parsed = GatewayConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   throw configErrorFromIssues(parsed.error.issues, (path) => path.join("."));
@@ -224,13 +269,19 @@ export function resolveConfig(input: Partial<GatewayConfig> = {}): GatewayConfig
  * @throws ConfigError (`SOORMA_ERR_CONFIG_INVALID`) on an unknown flag, a flag without value or a bad value;
  *   the message names the env var and flag of each bad setting.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): GatewayConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = [],
+): GatewayConfig {
   const raw: Record<string, unknown> = {};
   for (const setting of SETTINGS) {
     const value = env[setting.env];
     if (value !== undefined && value.trim() !== "") setPath(raw, setting.path, value.trim());
   }
   for (const [setting, value] of parseFlags(argv)) setPath(raw, setting.path, value);
+  // The auth and limits sections have their own readers (env only); they throw ConfigError naming the variable.
+  raw.auth = authConfigInputFromEnv(env);
+  raw.limits = limitsConfigInputFromEnv(env);
 
   const parsed = GatewayConfigSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -287,7 +338,9 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 function describeSetting(path: readonly PropertyKey[]): string {
   const key = path.map(String).join(".");
   const setting = SETTINGS.find((s) => s.path.join(".") === key);
-  return setting === undefined ? key : `${setting.env} / --${setting.flag}`;
+  if (setting !== undefined) return `${setting.env} / --${setting.flag}`;
+  const limit = Object.entries(LIMITS_ENV_VARS).find(([, field]) => key === `limits.${field}`);
+  return limit === undefined ? key : `${limit[0]} (${key})`;
 }
 
 function configErrorFromIssues(

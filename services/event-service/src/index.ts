@@ -14,6 +14,10 @@ export type {
   PullOptions,
 } from "./broker/adapter.js";
 export { createAdapter } from "./broker/factory.js";
+export type { MemoryAdapterOptions } from "./broker/memory.js";
+export { createMemoryAdapter } from "./broker/memory.js";
+export type { SqliteAdapterOptions } from "./broker/sqlite.js";
+export { createSqliteAdapter, SQLITE_FILE_NAME } from "./broker/sqlite.js";
 export type { GatewayConfig, SettingSource } from "./config.js";
 export { BROKER_KINDS, GatewayConfigSchema, loadConfig, resolveConfig, SETTINGS } from "./config.js";
 export type { LastError } from "./core/dead-letter.js";
@@ -25,7 +29,7 @@ export { Gateway } from "./core/gateway.js";
 export type { CoreLogger } from "./core/logger.js";
 export type { RetryPolicyOptions } from "./core/retry-policy.js";
 export { RetryPolicy } from "./core/retry-policy.js";
-export type { MemoryAdapterOptions } from "./broker/memory.js";
-export { createMemoryAdapter } from "./broker/memory.js";
-export type { SqliteAdapterOptions } from "./broker/sqlite.js";
-export { createSqliteAdapter, SQLITE_FILE_NAME } from "./broker/sqlite.js";
+export type { ErrorBody } from "./plugins/error-handler.js";
+export type { AdminGroup } from "./routes/admin.js";
+export type { PublishResponse } from "./routes/publish.js";
+export { wsMaxPayloadBytes } from "./routes/ws.js";

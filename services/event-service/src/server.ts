@@ -3,6 +3,9 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { loadConfig } from "./config.js";
 
+/** Time allowed beyond the drain deadline for closing the broker and the server. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /**
  * Process entry: `node dist/server.js [--port N] [--broker sqlite|memory|nats|pubsub] [--data-dir D] ...`.
  * Reads the configuration (SOORMA_* env + flags), listens, logs one `"msg":"listening"` line with the `url`,
@@ -34,6 +37,12 @@ function installSignalHandlers(app: FastifyInstance): void {
     }
     stopping = true;
     app.log.info({ signal }, "shutting down");
+    // A broker client that hangs while closing must not keep a stopped gateway alive for ever.
+    const hardDeadlineMs = app.soorma.config.drainTimeoutMs + SHUTDOWN_GRACE_MS;
+    setTimeout(() => {
+      app.log.error({ hardDeadlineMs }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, hardDeadlineMs);
     app.soorma
       .drain()
       .then(() => app.close())

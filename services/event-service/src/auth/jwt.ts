@@ -156,7 +156,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       } catch (error) {
         throw toVerificationError(error);
       }
-      return principalFromClaims(payload, claims);
+      return principalFromClaims(payload, claims, verifyOptions.clockTolerance);
     },
   };
 }
@@ -169,7 +169,12 @@ interface ClaimNames {
   subscribeTopics: string;
 }
 
-function principalFromClaims(payload: JWTPayload, names: ClaimNames): Principal {
+/**
+ * `expiresAt` includes the clock tolerance: a token is accepted until `exp + tolerance`, so a live connection
+ * is closed at that moment too. Cutting it at `exp` would accept a just-expired token at connect and close the
+ * connection again at once.
+ */
+function principalFromClaims(payload: JWTPayload, names: ClaimNames, toleranceSec: number): Principal {
   const tenant = names.tenant.map((name) => payload[name]).find((value) => value !== undefined);
   if (typeof tenant !== "string" || !PLATFORM_TENANT_PATTERN.test(tenant)) {
     throw unauthenticated(`token has no valid tenant claim (${names.tenant.join(" or ")})`, "claims");
@@ -182,7 +187,7 @@ function principalFromClaims(payload: JWTPayload, names: ClaimNames): Principal 
     publishTopics: allowListFromClaim(payload[names.publishTopics], names.publishTopics),
     subscribeTopics: allowListFromClaim(payload[names.subscribeTopics], names.subscribeTopics),
     credential: "jwt",
-    ...(typeof payload.exp === "number" ? { expiresAt: payload.exp * 1000 } : {}),
+    ...(typeof payload.exp === "number" ? { expiresAt: (payload.exp + toleranceSec) * 1000 } : {}),
   };
 }
 

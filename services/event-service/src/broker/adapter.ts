@@ -30,6 +30,11 @@ export interface AdapterCapabilities {
   readonly multiReplica: boolean;
   /** Events survive a restart of the broker itself (not the gateway). */
   readonly survivesBrokerRestart: boolean;
+  /**
+   * The publish dedupe window (envelope `id`) is kept by the broker, so it holds across gateway restarts and
+   * between replicas. False where only the gateway process remembers recent ids (Pub/Sub has no publish dedupe).
+   */
+  readonly durableDedupe: boolean;
 }
 
 /** Health of the broker connection, as `/ready` reports it. */

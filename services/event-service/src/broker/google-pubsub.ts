@@ -15,91 +15,23 @@ import type {
 import { tenantOf } from "./local/keys.js";
 import { type EncodedEvent, encodeEvent } from "./pubsub/codec.js";
 import { isNotFound, toBrokerError } from "./pubsub/errors.js";
-import { isTransportFailure, PubSubHealth } from "./pubsub/health.js";
-import { MAX_ACK_DEADLINE_SECONDS, PubSubInboxConsumer } from "./pubsub/inbox-consumer.js";
+import { isTransportFailure, PubSubHealth, ReachabilityProbe } from "./pubsub/health.js";
+import { PubSubInboxConsumer } from "./pubsub/inbox-consumer.js";
+import { MAX_ACK_DEADLINE_SECONDS } from "./pubsub/lease-tracker.js";
+import { type InboxResourcePaths, inboxResourcePaths } from "./pubsub/naming.js";
 import {
-  assertValidPrefix,
-  DEFAULT_PUBSUB_PREFIX,
-  type InboxResourcePaths,
-  inboxResourcePaths,
-} from "./pubsub/naming.js";
+  EMULATOR_PROJECT_ID,
+  GOOGLE_PUBSUB_DEFAULTS,
+  type GooglePubSubAdapterOptions,
+  resolveSettings,
+} from "./pubsub/options.js";
 import { PublishBatcher } from "./pubsub/publish-batcher.js";
 import { PublishDedupe } from "./pubsub/publish-dedupe.js";
 import { PubSubResources } from "./pubsub/resources.js";
+import { setAsideMessage } from "./pubsub/undeliverable.js";
 
-/** Project id used with an emulator when none is configured (the emulator accepts any). */
-export const EMULATOR_PROJECT_ID = "soorma-local";
-
-/** Defaults of {@link GooglePubSubAdapterOptions}. */
-export const GOOGLE_PUBSUB_DEFAULTS = Object.freeze({
-  prefix: DEFAULT_PUBSUB_PREFIX,
-  ackDeadlineSeconds: 30,
-  maxDeliveryAttempts: 100,
-  messageRetentionSeconds: 604_800,
-  dedupeWindowMs: 120_000,
-  dedupeMaxEntries: 100_000,
-  requestTimeoutMs: 10_000,
-  connectTimeoutMs: 10_000,
-});
-
-/** Options of {@link createGooglePubSubAdapter}. */
-export interface GooglePubSubAdapterOptions {
-  /**
-   * Google Cloud project that holds the topics and subscriptions. Required for Google Cloud; with an emulator
-   * any id works.
-   * @default "soorma-local" when an emulator is used, else required
-   */
-  readonly projectId?: string;
-  /**
-   * `host:port` of a Pub/Sub emulator or another endpoint. Leave it unset to let the client library read
-   * `PUBSUB_EMULATOR_HOST` (the emulator) or use Google's endpoint.
-   * @default process.env.PUBSUB_EMULATOR_HOST, else pubsub.googleapis.com
-   */
-  readonly apiEndpoint?: string;
-  /**
-   * First segment of every topic and subscription id, so several deployments can share one project.
-   * @default "soorma"
-   */
-  readonly prefix?: string;
-  /**
-   * Ack deadline of the subscriptions the adapter creates (10..600 s); consumers still lease for their own
-   * `leaseMs`. The gateway passes its `leaseMs` rounded up.
-   * @default 30
-   */
-  readonly ackDeadlineSeconds?: number;
-  /**
-   * Pub/Sub's own delivery limit (5..100): after that many deliveries Pub/Sub moves a message to the tenant's
-   * undeliverable topic. A backstop only: the core dead-letters after its `maxAttempts`, which must stay below.
-   * @default 100
-   */
-  readonly maxDeliveryAttempts?: number;
-  /**
-   * How long an inbox keeps an event nobody acknowledged (600..604800 s), e.g. while no member is connected.
-   * @default 604800 (7 days, Pub/Sub's maximum)
-   */
-  readonly messageRetentionSeconds?: number;
-  /**
-   * How long this process remembers a published event id; a second publish of the same id (same tenant)
-   * within the window is answered `duplicate: true` and not stored. Per process: see docs/adapters/pubsub.md.
-   * @default 120000
-   */
-  readonly dedupeWindowMs?: number;
-  /**
-   * Most event ids remembered for dedupe; the oldest are forgotten first.
-   * @default 100000
-   */
-  readonly dedupeMaxEntries?: number;
-  /**
-   * Deadline of each publish, ack, lease and admin call, retries included.
-   * @default 10000
-   */
-  readonly requestTimeoutMs?: number;
-  /**
-   * How long `connect()` tries to reach Pub/Sub.
-   * @default 10000
-   */
-  readonly connectTimeoutMs?: number;
-}
+export type { GooglePubSubAdapterOptions } from "./pubsub/options.js";
+export { EMULATOR_PROJECT_ID, GOOGLE_PUBSUB_DEFAULTS };
 
 /** The Pub/Sub adapter: a {@link BrokerAdapter} plus what is specific to Pub/Sub. */
 export interface GooglePubSubAdapter extends BrokerAdapter {
@@ -111,11 +43,6 @@ export interface GooglePubSubAdapter extends BrokerAdapter {
   /** Resource names of inbox `key` (no call is made), e.g. for provisioning by hand. */
   resourcesOf(key: InboxKey): InboxResourcePaths;
 }
-
-/** Attribute naming why a message was moved to the undeliverable topic. */
-const REASON_ATTRIBUTE = "soorma-undeliverable-reason";
-/** Attribute naming the subscription a message was moved out of. */
-const SOURCE_ATTRIBUTE = "soorma-source-subscription";
 
 /**
  * Store events in Google Cloud Pub/Sub: one topic per (tenant, Soorma topic), one subscription per inbox
@@ -130,27 +57,30 @@ const SOURCE_ATTRIBUTE = "soorma-source-subscription";
  */
 export function createGooglePubSubAdapter(options: GooglePubSubAdapterOptions = {}): GooglePubSubAdapter {
   const settings = resolveSettings(options);
-  const pubsub = new PubSub({
-    ...(settings.projectId === undefined ? {} : { projectId: settings.projectId }),
-    ...(options.apiEndpoint === undefined ? {} : { apiEndpoint: options.apiEndpoint }),
-  });
-  const usesEmulator = pubsub.isEmulator;
+  const endpoint = options.apiEndpoint === undefined ? {} : { apiEndpoint: options.apiEndpoint };
+  // Constructing a client makes no call; it tells whether the endpoint is an emulator (which needs no project).
+  const usesEmulator = new PubSub({ ...endpoint, projectId: EMULATOR_PROJECT_ID }).isEmulator;
   const projectId = settings.projectId ?? (usesEmulator ? EMULATOR_PROJECT_ID : undefined);
   if (projectId === undefined) {
     throw new ConfigError(
       "the Pub/Sub adapter needs a project id (SOORMA_PUBSUB_PROJECT_ID) unless PUBSUB_EMULATOR_HOST points at an emulator",
     );
   }
-  pubsub.projectId = projectId;
+  const pubsub = new PubSub({ ...endpoint, projectId });
 
   const capabilities: AdapterCapabilities = Object.freeze({
     durable: true,
     multiReplica: true,
     // The emulator keeps everything in memory; Pub/Sub itself keeps messages for the retention period.
     survivesBrokerRestart: !usesEmulator,
+    // Pub/Sub has no publish dedupe: the adapter remembers recent ids in this process only.
+    durableDedupe: false,
   });
   const health = new PubSubHealth();
-  const dedupe = new PublishDedupe({ windowMs: settings.dedupeWindowMs, maxEntries: settings.dedupeMaxEntries });
+  const dedupe = new PublishDedupe({
+    windowMs: settings.dedupeWindowMs,
+    maxEntries: settings.dedupeMaxEntries,
+  });
   const consumers = new Set<PubSubInboxConsumer>();
   let clients:
     | {
@@ -161,6 +91,15 @@ export function createGooglePubSubAdapter(options: GooglePubSubAdapterOptions = 
       }
     | undefined;
   let closePromise: Promise<void> | undefined;
+  let probe: ReachabilityProbe | undefined;
+
+  /** One cheap call; any answer, even PERMISSION_DENIED from a least-privilege account, proves reachability. */
+  function listOneTopic(publisher: v1.PublisherClient, timeoutMs: number, retry: boolean): Promise<unknown> {
+    return publisher.listTopics(
+      { project: `projects/${projectId}`, pageSize: 1 },
+      { timeout: timeoutMs, autoPaginate: false, ...(retry ? {} : { retry: null }) },
+    );
+  }
 
   function ready(): NonNullable<typeof clients> {
     if (health.closed) throw new BrokerUnavailableError("Pub/Sub adapter is closed");
@@ -198,26 +137,20 @@ export function createGooglePubSubAdapter(options: GooglePubSubAdapterOptions = 
     }
   }
 
-  /** Move a message that is not an event to its tenant's undeliverable topic, then ack it. */
-  async function setAside(
+  function setAside(
     key: InboxKey,
     subscription: string,
     message: protos.google.pubsub.v1.IReceivedMessage,
     reason: string,
   ): Promise<void> {
     const { resources, batcher, subscriber } = ready();
-    const data = message.message?.data;
-    await batcher.publish(resources.undeliverableTopicPathOf(key.tenant), {
-      data: typeof data === "string" ? Buffer.from(data, "base64") : Buffer.from(data ?? new Uint8Array()),
-      attributes: {
-        ...(message.message?.attributes ?? {}),
-        [REASON_ATTRIBUTE]: reason.slice(0, 1000),
-        [SOURCE_ATTRIBUTE]: subscription,
-      },
-    });
-    await subscriber.acknowledge(
-      { subscription, ackIds: [message.ackId ?? ""] },
-      { timeout: settings.requestTimeoutMs },
+    const context = { batcher, subscriber, requestTimeoutMs: settings.requestTimeoutMs };
+    return setAsideMessage(
+      context,
+      resources.undeliverableTopicPathOf(key.tenant),
+      subscription,
+      message,
+      reason,
     );
   }
 
@@ -249,12 +182,9 @@ export function createGooglePubSubAdapter(options: GooglePubSubAdapterOptions = 
           batcher: new PublishBatcher(publisher, settings.requestTimeoutMs),
         };
       }
+      const { publisher } = clients;
       try {
-        // Any answer proves Pub/Sub is reachable, even PERMISSION_DENIED from a least-privilege account.
-        await clients.publisher.listTopics(
-          { project: `projects/${projectId}`, pageSize: 1 },
-          { timeout: settings.connectTimeoutMs, autoPaginate: false },
-        );
+        await listOneTopic(publisher, settings.connectTimeoutMs, true);
       } catch (error) {
         if (isTransportFailure(error)) {
           throw new BrokerUnavailableError(
@@ -264,11 +194,16 @@ export function createGooglePubSubAdapter(options: GooglePubSubAdapterOptions = 
         }
       }
       health.reached();
+      probe ??= new ReachabilityProbe(health, settings.probeIntervalMs, () =>
+        listOneTopic(publisher, Math.min(settings.probeIntervalMs, settings.connectTimeoutMs), false),
+      );
+      probe.start();
     },
 
     close() {
       closePromise ??= (async () => {
         health.markClosed();
+        probe?.stop();
         await Promise.allSettled([...consumers].map((consumer) => consumer.close()));
         consumers.clear();
         dedupe.clear();
@@ -366,38 +301,6 @@ export function createPubSubAdapterFromConfig(config: GatewayConfig): GooglePubS
     dedupeWindowMs: config.pubsub.dedupeWindowMs,
     requestTimeoutMs: config.pubsub.requestTimeoutMs,
     connectTimeoutMs: config.pubsub.connectTimeoutMs,
+    probeIntervalMs: config.pubsub.probeIntervalMs,
   });
-}
-
-type ResolvedSettings = Required<Omit<GooglePubSubAdapterOptions, "projectId" | "apiEndpoint">> & {
-  readonly projectId: string | undefined;
-};
-
-function resolveSettings(options: GooglePubSubAdapterOptions): ResolvedSettings {
-  const settings: ResolvedSettings = {
-    projectId: options.projectId === "" ? undefined : options.projectId,
-    prefix: options.prefix ?? GOOGLE_PUBSUB_DEFAULTS.prefix,
-    ackDeadlineSeconds: options.ackDeadlineSeconds ?? GOOGLE_PUBSUB_DEFAULTS.ackDeadlineSeconds,
-    maxDeliveryAttempts: options.maxDeliveryAttempts ?? GOOGLE_PUBSUB_DEFAULTS.maxDeliveryAttempts,
-    messageRetentionSeconds: options.messageRetentionSeconds ?? GOOGLE_PUBSUB_DEFAULTS.messageRetentionSeconds,
-    dedupeWindowMs: options.dedupeWindowMs ?? GOOGLE_PUBSUB_DEFAULTS.dedupeWindowMs,
-    dedupeMaxEntries: options.dedupeMaxEntries ?? GOOGLE_PUBSUB_DEFAULTS.dedupeMaxEntries,
-    requestTimeoutMs: options.requestTimeoutMs ?? GOOGLE_PUBSUB_DEFAULTS.requestTimeoutMs,
-    connectTimeoutMs: options.connectTimeoutMs ?? GOOGLE_PUBSUB_DEFAULTS.connectTimeoutMs,
-  };
-  assertValidPrefix(settings.prefix);
-  assertRange("ackDeadlineSeconds", settings.ackDeadlineSeconds, 10, 600);
-  assertRange("maxDeliveryAttempts", settings.maxDeliveryAttempts, 5, 100);
-  assertRange("messageRetentionSeconds", settings.messageRetentionSeconds, 600, 604_800);
-  assertRange("dedupeWindowMs", settings.dedupeWindowMs, 0, Number.MAX_SAFE_INTEGER);
-  assertRange("dedupeMaxEntries", settings.dedupeMaxEntries, 1, Number.MAX_SAFE_INTEGER);
-  assertRange("requestTimeoutMs", settings.requestTimeoutMs, 100, Number.MAX_SAFE_INTEGER);
-  assertRange("connectTimeoutMs", settings.connectTimeoutMs, 100, Number.MAX_SAFE_INTEGER);
-  return settings;
-}
-
-function assertRange(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`Pub/Sub adapter option ${name} must be an integer in [${min}, ${max}], got ${value}`);
-  }
 }

@@ -32,6 +32,7 @@ const MEMORY_CAPABILITIES: AdapterCapabilities = Object.freeze({
   durable: false,
   multiReplica: false,
   survivesBrokerRestart: false,
+  durableDedupe: false,
 });
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
   type ConnectionOptions,
   connect as connectNats,
@@ -128,7 +128,8 @@ export function createNatsJetStreamAdapter(options: NatsJetStreamAdapterOptions 
   /** The connection, for operations that must not wait (publish, pull): fails at once while disconnected. */
   function connectedNow(): Connected {
     if (state.closed) throw new BrokerUnavailableError("NATS adapter is closed");
-    if (connection === undefined) throw new BrokerUnavailableError("NATS adapter is not connected; call connect()");
+    if (connection === undefined)
+      throw new BrokerUnavailableError("NATS adapter is not connected; call connect()");
     if (!state.transportUp) throw new BrokerUnavailableError("NATS: not connected to a server; retry later");
     return connection;
   }
@@ -175,7 +176,9 @@ export function createNatsJetStreamAdapter(options: NatsJetStreamAdapterOptions 
       throw new BrokerUnavailableError("NATS adapter was closed while connecting");
     }
     state.markReady();
-    void watchStatus(connection);
+    watchStatus(connection).catch((error: unknown) => {
+      logger.warn({ err: error }, "watching the NATS connection status failed");
+    });
     logger.info({ server: nc.getServer(), stream: settings.stream.name }, "connected to NATS JetStream");
   }
 
@@ -215,7 +218,9 @@ export function createNatsJetStreamAdapter(options: NatsJetStreamAdapterOptions 
           return;
         } catch (error) {
           state.noteError(error instanceof Error ? error.message : String(error));
-          await new Promise((resolve) => setTimeout(resolve, Math.min(RESYNC_MAX_DELAY_MS, 100 * 2 ** attempt)));
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(RESYNC_MAX_DELAY_MS, 100 * 2 ** attempt)),
+          );
         }
       }
     })().finally(() => {
@@ -243,6 +248,7 @@ export function createNatsJetStreamAdapter(options: NatsJetStreamAdapterOptions 
           const { nc } = connection;
           await withTimeout(nc.drain(), settings.requestTimeoutMs, "drain").catch(() => nc.close());
         }
+        state.markTransportDown();
       })();
       return closing;
     },
@@ -299,7 +305,10 @@ export function createNatsJetStreamAdapter(options: NatsJetStreamAdapterOptions 
           });
         },
         onPoisonMessage: (details) => {
-          logger.warn(details, "a stored message is not a valid event; terminated (it will not be redelivered)");
+          logger.warn(
+            details,
+            "a stored message is not a valid event; terminated (it will not be redelivered)",
+          );
         },
         onClose: () => openConsumers.delete(consumer),
       });
@@ -379,7 +388,10 @@ function resolveSettings(options: NatsJetStreamAdapterOptions): ResolvedSettings
   };
 }
 
-function connectionOptions(options: NatsJetStreamAdapterOptions, settings: ResolvedSettings): ConnectionOptions {
+function connectionOptions(
+  options: NatsJetStreamAdapterOptions,
+  settings: ResolvedSettings,
+): ConnectionOptions {
   const connection: ConnectionOptions = {
     servers: settings.servers,
     name: options.connectionName ?? "soorma-event-service",
@@ -409,5 +421,6 @@ function capabilitiesFor(storage: NatsStorage): AdapterCapabilities {
     durable: true,
     multiReplica: true,
     survivesBrokerRestart: storage === "file",
+    durableDedupe: true,
   });
 }

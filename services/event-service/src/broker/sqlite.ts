@@ -66,6 +66,7 @@ const SQLITE_CAPABILITIES: AdapterCapabilities = Object.freeze({
   multiReplica: false,
   // The broker is this process: restarting "the broker" is restarting the gateway, which `durable` covers.
   survivesBrokerRestart: true,
+  durableDedupe: true,
 });
 
 /**

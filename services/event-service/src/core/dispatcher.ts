@@ -149,7 +149,10 @@ export class Dispatcher {
    */
   unsubscribe(member: Member, topic: string): void {
     if (!member.subscriptions.delete(topic)) {
-      throw new ProtocolError("SOORMA_ERR_NOT_SUBSCRIBED", `not subscribed to topic ${JSON.stringify(topic)}`);
+      throw new ProtocolError(
+        "SOORMA_ERR_NOT_SUBSCRIBED",
+        `not subscribed to topic ${JSON.stringify(topic)}`,
+      );
     }
     this.leavePump(member, topic);
   }

@@ -214,6 +214,7 @@ export class InboxPump {
         failures = 0;
       } catch (error) {
         reservation.release();
+        if (this.state !== "running") break; // the consumer was closed under a stopping pump: nothing to retry
         failures += 1;
         const delayMs = brokerRetryDelayMs(failures);
         this.options.logger.warn({ ...this.key, err: error, failures, retryInMs: delayMs }, "pull failed");
@@ -244,7 +245,10 @@ export class InboxPump {
     const { settler } = this.options;
     if (this.state !== "running") {
       // Pulled just as the pump was stopped (drain, last member gone): hand it straight back.
-      void settler.release(message, this.key, { message: "the gateway stopped serving this inbox", code: "released" });
+      void settler.release(message, this.key, {
+        message: "the gateway stopped serving this inbox",
+        code: "released",
+      });
       return true;
     }
     if (this.options.policy.isExhausted(message.attempt)) {
@@ -255,7 +259,10 @@ export class InboxPump {
     const handles = (member: Member): boolean => !member.closed && member.handles(this.key.topic, eventType);
     if (!this.members.some(handles)) {
       if (this.members.length === 0) {
-        void settler.release(message, this.key, { message: "no member left to deliver to", code: "released" });
+        void settler.release(message, this.key, {
+          message: "no member left to deliver to",
+          code: "released",
+        });
       } else {
         void settler.ackUnhandled(message, this.key);
       }

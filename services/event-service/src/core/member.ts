@@ -57,6 +57,11 @@ export class Member {
   reserved = 0;
   /** Set once the connection is gone; pumps skip closed members. */
   closed = false;
+  /**
+   * Set while the connection reads too slowly (its send buffer is over the limit): the member gets no new
+   * deliveries, so the backlog stays in the broker instead of piling up in gateway memory.
+   */
+  private paused = false;
   private readonly creditListeners = new Set<() => void>();
 
   constructor(init: MemberInit) {
@@ -68,9 +73,21 @@ export class Member {
     this.send = init.send;
   }
 
-  /** Credits not held and not reserved. */
+  /** Credits not held and not reserved; none while closed or paused. */
   get freeCredits(): number {
-    return this.closed ? 0 : this.prefetch - this.deliveries.size - this.reserved;
+    return this.closed || this.paused ? 0 : this.prefetch - this.deliveries.size - this.reserved;
+  }
+
+  /** True while new deliveries are withheld (see {@link setPaused}). */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Withhold new deliveries, or allow them again (waking the pumps waiting for this member's credits). */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    if (!paused) this.notifyCreditsFreed();
   }
 
   /** True when the member subscribes `topic` and handles events of `eventType` on it. */

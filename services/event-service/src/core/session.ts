@@ -186,7 +186,9 @@ export class Session {
 
   private hello(frame: HelloFrame): void {
     if (this.state === "open") {
-      this.sendError(new ProtocolError("SOORMA_ERR_HELLO_REPEATED", "hello was already sent on this connection"));
+      this.sendError(
+        new ProtocolError("SOORMA_ERR_HELLO_REPEATED", "hello was already sent on this connection"),
+      );
       return;
     }
     if (frame.protocol !== PROTOCOL_VERSION) {
@@ -273,7 +275,10 @@ export class Session {
             cause: error,
           });
     if (!(error instanceof SoormaError)) {
-      this.host.logger.error({ connectionId: this.connectionId, err: error }, "unexpected error in a session");
+      this.host.logger.error(
+        { connectionId: this.connectionId, err: error },
+        "unexpected error in a session",
+      );
     }
     this.send({
       type: "error",

@@ -34,6 +34,7 @@ const FASTIFY_CODES: Readonly<Record<string, { code: ErrorCode; message?: string
     code: "SOORMA_ERR_BAD_JSON",
     message: "the body must be JSON (content-type: application/json)",
   },
+  FST_ERR_BAD_URL: { code: "SOORMA_ERR_NOT_FOUND", message: "malformed URL" },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     code: "SOORMA_ERR_BAD_JSON",
     message: "content-length does not match the body",

@@ -1,4 +1,4 @@
-import { ProtocolError, WS_PATH } from "@soorma/common";
+import { ProtocolError, SoormaError, WS_PATH } from "@soorma/common";
 import type { FastifyInstance } from "fastify";
 import type { RawData, WebSocket } from "ws";
 import { startKeepalive } from "../core/keepalive.js";
@@ -19,18 +19,22 @@ export function wsMaxPayloadBytes(maxMessageBytes: number): number {
 /** `GET /v1/events/ws`: one protocol session per WebSocket connection. */
 export async function wsRoutes(app: FastifyInstance): Promise<void> {
   const gateway = app.soorma;
-  app.get(
-    WS_PATH,
-    {
-      websocket: true,
-      onRequest: async (_request, reply) => {
-        if (gateway.isDraining) {
-          return sendError(reply, new ProtocolError("SOORMA_ERR_DRAINING", "the server is shutting down"));
-        }
-        return undefined;
-      },
+  app.route({
+    method: "GET",
+    url: WS_PATH,
+    onRequest: async (_request, reply) => {
+      if (gateway.isDraining) {
+        return sendError(reply, new ProtocolError("SOORMA_ERR_DRAINING", "the server is shutting down"));
+      }
+      return undefined;
     },
-    (socket: WebSocket) => {
+    // A plain GET (no upgrade) gets the usual error body instead of an empty 404.
+    handler: async (_request, reply) =>
+      sendError(
+        reply,
+        new SoormaError("SOORMA_ERR_NOT_FOUND", `${WS_PATH} only accepts WebSocket upgrade requests`),
+      ),
+    wsHandler: (socket: WebSocket) => {
       const session = gateway.openSession({
         send: (text) => {
           if (socket.readyState === socket.OPEN) socket.send(text);
@@ -51,7 +55,7 @@ export async function wsRoutes(app: FastifyInstance): Promise<void> {
         gateway.closeSession(session);
       });
     },
-  );
+  });
 }
 
 function toBuffer(data: RawData): Buffer {

@@ -7,7 +7,11 @@ it("bad input (http) - an invalid envelope is 422 SOORMA_ERR_ENVELOPE_INVALID wi
   const agent = singleSocketAgent();
   try {
     const url = `${scenario.gateway.httpUrl}/v1/events/publish`;
-    const noSource = await postRaw(agent, url, JSON.stringify({ event: { type: "x.y", topic: scenario.topic } }));
+    const noSource = await postRaw(
+      agent,
+      url,
+      JSON.stringify({ event: { type: "x.y", topic: scenario.topic } }),
+    );
     expect(noSource.status).toBe(422);
     expect(noSource.body).toMatchObject({
       success: false,
@@ -16,7 +20,11 @@ it("bad input (http) - an invalid envelope is 422 SOORMA_ERR_ENVELOPE_INVALID wi
     const noEvent = await postRaw(agent, url, JSON.stringify({ source: "x", type: "x.y" }));
     expect(noEvent.status).toBe(422);
     expect(noEvent.body).toMatchObject({ error: { code: "SOORMA_ERR_ENVELOPE_INVALID" } });
-    const good = await postRaw(agent, url, JSON.stringify({ event: testEvent(scenario.topic, "http.after") }));
+    const good = await postRaw(
+      agent,
+      url,
+      JSON.stringify({ event: testEvent(scenario.topic, "http.after") }),
+    );
     expect(good).toMatchObject({ status: 200, reusedSocket: true });
     await expectStillHealthy(scenario, { alsoAccepted: [(good.body as { event_id: string }).event_id] });
   } finally {

@@ -20,7 +20,11 @@ it("bad input (http) - an invalid topic or response_topic is 422 SOORMA_ERR_TOPI
     );
     expect(badResponseTopic.status).toBe(422);
     expect(badResponseTopic.body).toMatchObject({ error: { code: "SOORMA_ERR_TOPIC_INVALID" } });
-    const good = await postRaw(agent, url, JSON.stringify({ event: testEvent(scenario.topic, "http.after") }));
+    const good = await postRaw(
+      agent,
+      url,
+      JSON.stringify({ event: testEvent(scenario.topic, "http.after") }),
+    );
     expect(good).toMatchObject({ status: 200, reusedSocket: true });
     await expectStillHealthy(scenario, { alsoAccepted: [(good.body as { event_id: string }).event_id] });
   } finally {

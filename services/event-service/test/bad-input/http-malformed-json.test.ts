@@ -10,7 +10,11 @@ it("bad input (http) - a malformed JSON body is 400 SOORMA_ERR_BAD_JSON and the 
     const bad = await postRaw(agent, url, '{"event": {"source": "x",');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ success: false, error: { code: "SOORMA_ERR_BAD_JSON" } });
-    const good = await postRaw(agent, url, JSON.stringify({ event: testEvent(scenario.topic, "http.after") }));
+    const good = await postRaw(
+      agent,
+      url,
+      JSON.stringify({ event: testEvent(scenario.topic, "http.after") }),
+    );
     expect(good).toMatchObject({ status: 200, reusedSocket: true, body: { success: true } });
     await expectStillHealthy(scenario, { alsoAccepted: [(good.body as { event_id: string }).event_id] });
   } finally {

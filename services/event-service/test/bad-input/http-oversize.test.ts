@@ -14,7 +14,11 @@ it("bad input (http) - a body above the default 1 MiB limit is 413 SOORMA_ERR_ME
     const tooBig = await postRaw(agent, url, body);
     expect(tooBig.status).toBe(413);
     expect(tooBig.body).toMatchObject({ success: false, error: { code: "SOORMA_ERR_MESSAGE_TOO_LARGE" } });
-    const good = await postRaw(agent, url, JSON.stringify({ event: testEvent(scenario.topic, "http.after") }));
+    const good = await postRaw(
+      agent,
+      url,
+      JSON.stringify({ event: testEvent(scenario.topic, "http.after") }),
+    );
     expect(good.status).toBe(200);
     await expectStillHealthy(scenario, { alsoAccepted: [(good.body as { event_id: string }).event_id] });
   } finally {

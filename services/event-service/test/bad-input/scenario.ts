@@ -1,4 +1,4 @@
-import { request as httpRequest, Agent } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import type { ErrorFrame } from "@soorma/common";
 import { expect } from "vitest";
 import type { GatewayConfig } from "../../src/config.js";
@@ -38,7 +38,9 @@ export async function badInputScenario(options: ScenarioOptions = {}): Promise<B
   await consumer.subscribe(topic);
   const offender = await FrameClient.connect(gateway.wsUrl);
   if (options.helloOffender ?? true) await offender.hello({ agent_name: randomName("offender") });
-  const { client: bystander } = await FrameClient.open(gateway.wsUrl, { agent_name: randomName("bystander") });
+  const { client: bystander } = await FrameClient.open(gateway.wsUrl, {
+    agent_name: randomName("bystander"),
+  });
   const accepted = await bystander.publish(testEvent(topic, "before.bad.input"));
   return {
     gateway,
@@ -85,7 +87,8 @@ export async function expectStillHealthy(
   const other = await scenario.bystander.publish(testEvent(scenario.topic, "bystander.after"));
   expected.push(other.event_id);
   const deliveries = await scenario.consumer.deliveries(expected.length);
-  for (const delivery of deliveries) scenario.consumer.send({ type: "ack", delivery_id: delivery.delivery_id });
+  for (const delivery of deliveries)
+    scenario.consumer.send({ type: "ack", delivery_id: delivery.delivery_id });
   expect(deliveries.map((d) => d.event.id).sort()).toEqual([...expected].sort());
   expect(scenario.bystander.received.some((f) => f.type === "error")).toBe(false);
   expect(scenario.consumer.received.some((f) => f.type === "error")).toBe(false);
@@ -110,7 +113,11 @@ export function postRaw(agent: Agent, url: string, body: string | Buffer): Promi
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(text), reusedSocket: request.reusedSocket });
+          resolve({
+            status: response.statusCode ?? 0,
+            body: JSON.parse(text),
+            reusedSocket: request.reusedSocket,
+          });
         });
       },
     );

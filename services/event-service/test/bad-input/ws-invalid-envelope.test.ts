@@ -9,7 +9,9 @@ it("bad input (ws) - a publish with an invalid envelope gets SOORMA_ERR_ENVELOPE
       req_id: "bad-env",
       event: { id: "never-stored", type: "not a type!", topic: scenario.topic },
     });
-    const frame = await expectErrorFrame(scenario.offender, "SOORMA_ERR_ENVELOPE_INVALID", { req_id: "bad-env" });
+    const frame = await expectErrorFrame(scenario.offender, "SOORMA_ERR_ENVELOPE_INVALID", {
+      req_id: "bad-env",
+    });
     expect(JSON.stringify(frame.details)).toContain("event.source");
     await expectStillHealthy(scenario);
     const ids = scenario.consumer.received.flatMap((f) => (f.type === "delivery" ? [f.event.id] : []));

@@ -7,7 +7,9 @@ it("bad input (ws) - a frame above max_message_bytes gets SOORMA_ERR_MESSAGE_TOO
   try {
     const event = testEvent(scenario.topic, "too.big", { id: "too-big", data: { blob: "x".repeat(5000) } });
     scenario.offender.send({ type: "publish", req_id: "big-1", event });
-    const frame = await expectErrorFrame(scenario.offender, "SOORMA_ERR_MESSAGE_TOO_LARGE", { req_id: "big-1" });
+    const frame = await expectErrorFrame(scenario.offender, "SOORMA_ERR_MESSAGE_TOO_LARGE", {
+      req_id: "big-1",
+    });
     expect(frame.details).toMatchObject({ limit: 4096 });
     // Just under the limit is still accepted on the same connection.
     const fits = await scenario.offender.publish(

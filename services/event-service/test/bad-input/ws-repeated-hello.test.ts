@@ -1,5 +1,5 @@
-import { expect, it } from "vitest";
 import { PROTOCOL_VERSION } from "@soorma/common";
+import { expect, it } from "vitest";
 import { badInputScenario, expectErrorFrame, expectStillHealthy } from "./scenario.js";
 
 it("bad input (ws) - a second hello gets SOORMA_ERR_HELLO_REPEATED and the first session stays", async () => {

@@ -6,7 +6,9 @@ it("bad input (ws) - ack, nack and in_progress of an unknown delivery get SOORMA
   try {
     for (const type of ["ack", "nack", "in_progress"] as const) {
       scenario.offender.send({ type, delivery_id: `ghost-${type}` });
-      await expectErrorFrame(scenario.offender, "SOORMA_ERR_DELIVERY_UNKNOWN", { delivery_id: `ghost-${type}` });
+      await expectErrorFrame(scenario.offender, "SOORMA_ERR_DELIVERY_UNKNOWN", {
+        delivery_id: `ghost-${type}`,
+      });
     }
     await expectStillHealthy(scenario);
   } finally {

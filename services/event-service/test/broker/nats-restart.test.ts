@@ -8,7 +8,13 @@ import { createNatsJetStreamAdapter } from "../../src/broker/nats-jetstream.js";
 const nats = requireBroker("nats");
 
 function event(topic: string, n: number): EventEnvelope {
-  return createEnvelope({ source: "restart-test", type: "job.created", topic, platform_tenant_id: "acme", data: { n } });
+  return createEnvelope({
+    source: "restart-test",
+    type: "job.created",
+    topic,
+    platform_tenant_id: "acme",
+    data: { n },
+  });
 }
 
 describe.skipIf(!nats.available)("nats jetstream adapter - broker restarts", () => {
@@ -18,7 +24,11 @@ describe.skipIf(!nats.available)("nats jetstream adapter - broker restarts", () 
 
   beforeEach(async () => {
     server = await startNatsServer();
-    adapter = createNatsJetStreamAdapter({ servers: server.url, reconnectWaitMs: 100, requestTimeoutMs: 2_000 });
+    adapter = createNatsJetStreamAdapter({
+      servers: server.url,
+      reconnectWaitMs: 100,
+      requestTimeoutMs: 2_000,
+    });
     await adapter.connect();
     key = { tenant: "acme", group: `g${randomUUID().slice(0, 8)}`, topic: "jobs" };
     await adapter.ensureInbox(key);

@@ -5,9 +5,12 @@ import { BrokerUnavailableError, createEnvelope, type EventEnvelope } from "@soo
 import { type NatsServerHandle, requireBroker, startNatsServer, waitFor } from "@soorma/test-utils";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { BrokerAdapter, BrokerMessage, InboxConsumer, InboxKey } from "../../src/broker/adapter.js";
-import { createNatsJetStreamAdapter, type NatsJetStreamAdapterOptions } from "../../src/broker/nats-jetstream.js";
 import { brokerAckWaitMs } from "../../src/broker/nats/durable-consumers.js";
 import { durableName } from "../../src/broker/nats/naming.js";
+import {
+  createNatsJetStreamAdapter,
+  type NatsJetStreamAdapterOptions,
+} from "../../src/broker/nats-jetstream.js";
 
 const nats = requireBroker("nats");
 
@@ -29,7 +32,11 @@ function event(topic: string, fields: Partial<EventEnvelope> = {}): EventEnvelop
 }
 
 /** Pull until `count` messages arrived (or the deadline), acking nothing. */
-async function pullAtLeast(consumer: InboxConsumer, count: number, timeoutMs = 5_000): Promise<BrokerMessage[]> {
+async function pullAtLeast(
+  consumer: InboxConsumer,
+  count: number,
+  timeoutMs = 5_000,
+): Promise<BrokerMessage[]> {
   const got: BrokerMessage[] = [];
   const deadline = Date.now() + timeoutMs;
   while (got.length < count && Date.now() < deadline) {
@@ -78,7 +85,10 @@ describe.skipIf(!nats.available)("nats jetstream adapter", () => {
     await adapter.ensureInbox(key);
     const first = event(key.topic);
     expect(await adapter.publish(first)).toEqual({ eventId: first.id, duplicate: false });
-    expect(await adapter.publish({ ...first, data: { again: true } })).toEqual({ eventId: first.id, duplicate: true });
+    expect(await adapter.publish({ ...first, data: { again: true } })).toEqual({
+      eventId: first.id,
+      duplicate: true,
+    });
     const consumer = await adapter.openInbox(key, LEASE);
     const got = await consumer.pull(10, { waitMs: 300 });
     expect(got.map((m) => m.envelope.id)).toEqual([first.id]);
@@ -93,8 +103,12 @@ describe.skipIf(!nats.available)("nats jetstream adapter", () => {
     await adapter.ensureInbox(a);
     await adapter.ensureInbox(b);
     const id = randomUUID();
-    expect((await adapter.publish(event(topic, { id, platform_tenant_id: "tenant-a" }))).duplicate).toBe(false);
-    expect((await adapter.publish(event(topic, { id, platform_tenant_id: "tenant-b" }))).duplicate).toBe(false);
+    expect((await adapter.publish(event(topic, { id, platform_tenant_id: "tenant-a" }))).duplicate).toBe(
+      false,
+    );
+    expect((await adapter.publish(event(topic, { id, platform_tenant_id: "tenant-b" }))).duplicate).toBe(
+      false,
+    );
     const fromA = await (await adapter.openInbox(a, LEASE)).pull(10, { waitMs: 300 });
     const fromB = await (await adapter.openInbox(b, LEASE)).pull(10, { waitMs: 300 });
     expect(fromA.map((m) => m.envelope.platform_tenant_id)).toEqual(["tenant-a"]);
@@ -353,7 +367,9 @@ describe.skipIf(!nats.available)("nats jetstream adapter", () => {
       const js = (await jetstreamManager(nc)).jetstream();
       const subject = `${subjectPrefix}.${key.tenant}.${key.topic}.invoice.paid`;
       await js.publish(subject, "this is not JSON");
-      await js.publish(subject, JSON.stringify({ source: "billing", data: { amount: 5 } }), { msgID: "inv-1" });
+      await js.publish(subject, JSON.stringify({ source: "billing", data: { amount: 5 } }), {
+        msgID: "inv-1",
+      });
     } finally {
       await nc.close();
     }
@@ -371,7 +387,9 @@ describe.skipIf(!nats.available)("nats jetstream adapter", () => {
     ]);
     await got[0]?.ack();
     // The undecodable one was terminated: nothing is left, not even after its lease would have run out.
-    await waitFor(async () => (await adapter.listInboxes(key.tenant))[0]?.pending === 0, { timeoutMs: 3_000 });
+    await waitFor(async () => (await adapter.listInboxes(key.tenant))[0]?.pending === 0, {
+      timeoutMs: 3_000,
+    });
   });
 
   it("connect - an unreachable server rejects with BrokerUnavailableError within the connect timeout", async () => {
@@ -384,7 +402,12 @@ describe.skipIf(!nats.available)("nats jetstream adapter", () => {
   it("status - ready after connect, closed after close; close is idempotent", async () => {
     const adapter = await makeAdapter();
     expect(adapter.status()).toEqual({ state: "ready" });
-    expect(adapter.capabilities).toEqual({ durable: true, multiReplica: true, survivesBrokerRestart: true });
+    expect(adapter.capabilities).toEqual({
+      durable: true,
+      multiReplica: true,
+      survivesBrokerRestart: true,
+      durableDedupe: true,
+    });
     const closing = adapter.close();
     expect(adapter.close()).toBe(closing);
     await closing;

@@ -42,7 +42,10 @@ export function inboxKey(overrides: Partial<InboxKey> = {}): InboxKey {
 }
 
 /** A complete envelope on `key`'s tenant and topic. */
-export function eventFor(key: Pick<InboxKey, "tenant" | "topic">, fields: Partial<EventEnvelope> = {}): EventEnvelope {
+export function eventFor(
+  key: Pick<InboxKey, "tenant" | "topic">,
+  fields: Partial<EventEnvelope> = {},
+): EventEnvelope {
   return createEnvelope({
     source: "pubsub-test",
     type: "test.happened",
@@ -55,11 +58,19 @@ export function eventFor(key: Pick<InboxKey, "tenant" | "topic">, fields: Partia
 
 /** Pull with a deadline on the pull itself, so a hung pull fails the test rather than the suite timeout. */
 export function pullOnce(consumer: InboxConsumer, max: number, waitMs: number): Promise<BrokerMessage[]> {
-  return withDeadline(consumer.pull(max, { waitMs }), waitMs + 10_000, `pull(${max}) on ${consumer.key.topic}`);
+  return withDeadline(
+    consumer.pull(max, { waitMs }),
+    waitMs + 10_000,
+    `pull(${max}) on ${consumer.key.topic}`,
+  );
 }
 
 /** Pull until `count` messages arrived, failing at the deadline with how many came. */
-export async function pullAtLeast(consumer: InboxConsumer, count: number, timeoutMs = 10_000): Promise<BrokerMessage[]> {
+export async function pullAtLeast(
+  consumer: InboxConsumer,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<BrokerMessage[]> {
   const got: BrokerMessage[] = [];
   const deadline = Date.now() + timeoutMs;
   while (got.length < count) {

@@ -19,7 +19,9 @@ import { resolveConfig } from "../../src/config.js";
 const PUBSUB_ID = /^(?!goog)[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/;
 
 const tenantArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
-const topicArb = fc.stringMatching(/^[a-z][a-z0-9]{0,20}(?:-[a-z0-9]{1,20}){0,2}$/).filter((t) => t.length <= 64);
+const topicArb = fc
+  .stringMatching(/^[a-z][a-z0-9]{0,20}(?:-[a-z0-9]{1,20}){0,2}$/)
+  .filter((t) => t.length <= 64);
 const groupArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/);
 
 describe("pubsub naming", () => {
@@ -59,7 +61,9 @@ describe("pubsub naming", () => {
   });
 
   it("resource paths - name the project, the topic, the inbox subscription and the dead-letter topic", () => {
-    expect(inboxResourcePaths("proj", "soorma", { tenant: "acme", topic: "action-requests", group: "worker" })).toEqual({
+    expect(
+      inboxResourcePaths("proj", "soorma", { tenant: "acme", topic: "action-requests", group: "worker" }),
+    ).toEqual({
       topic: "projects/proj/topics/soorma.acme.action-requests",
       subscription: "projects/proj/subscriptions/soorma.acme.action-requests.worker",
       undeliverableTopic: "projects/proj/topics/soorma.acme._undeliverable",
@@ -104,7 +108,9 @@ describe("pubsub publish dedupe", () => {
 
 describe("pubsub configuration", () => {
   it("project id - required outside an emulator", () => {
-    expect(() => createGooglePubSubAdapter({ apiEndpoint: "pubsub.googleapis.com:443" })).toThrow(ConfigError);
+    expect(() => createGooglePubSubAdapter({ apiEndpoint: "pubsub.googleapis.com:443" })).toThrow(
+      ConfigError,
+    );
     const adapter = createGooglePubSubAdapter({ apiEndpoint: "127.0.0.1:1" });
     expect(adapter.projectId).toBe("soorma-local");
     expect(adapter.usesEmulator).toBe(true);
@@ -116,12 +122,16 @@ describe("pubsub configuration", () => {
     const adapter = createPubSubAdapterFromConfig(resolveConfig(base as never));
     expect(adapter.kind).toBe("pubsub");
     expect(adapter.projectId).toBe("proj");
-    expect(() => createPubSubAdapterFromConfig(resolveConfig({ ...base, leaseMs: 700_000 } as never))).toThrow(
-      ConfigError,
-    );
+    expect(() =>
+      createPubSubAdapterFromConfig(resolveConfig({ ...base, leaseMs: 700_000 } as never)),
+    ).toThrow(ConfigError);
     expect(() =>
       createPubSubAdapterFromConfig(
-        resolveConfig({ ...base, maxAttempts: 10, pubsub: { projectId: "proj", maxDeliveryAttempts: 10 } } as never),
+        resolveConfig({
+          ...base,
+          maxAttempts: 10,
+          pubsub: { projectId: "proj", maxDeliveryAttempts: 10 },
+        } as never),
       ),
     ).toThrow(ConfigError);
     expect(() => createGooglePubSubAdapter({ apiEndpoint: "127.0.0.1:1", ackDeadlineSeconds: 5 })).toThrow(

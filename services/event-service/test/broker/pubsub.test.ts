@@ -236,7 +236,11 @@ describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("google pubsub a
 
     it("very long names - an inbox whose id exceeds 255 characters works and is still listed", async () => {
       const adapter = await fixture.adapter();
-      const key = inboxKey({ tenant: `t${"x".repeat(63)}`, topic: `p${"y".repeat(63)}`, group: `g${"z".repeat(127)}` });
+      const key = inboxKey({
+        tenant: `t${"x".repeat(63)}`,
+        topic: `p${"y".repeat(63)}`,
+        group: `g${"z".repeat(127)}`,
+      });
       const subscription = adapter.resourcesOf(key).subscription;
       expect(subscription.split("/").at(-1)!.length).toBeLessThanOrEqual(255);
       const consumer = await adapter.openInbox(key, INBOX);
@@ -275,6 +279,26 @@ describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("google pubsub a
       }
     });
 
+    it("adoption - a subscription made by hand without a dead-letter policy gets one, so attempts count", async () => {
+      const adapter = await fixture.adapter();
+      const key = inboxKey();
+      const names = adapter.resourcesOf(key);
+      const client = await rawClient(fixture.emulator.host, adapter.projectId);
+      try {
+        await client.createPlain(names.topic, names.subscription);
+        const consumer = await adapter.openInbox(key, INBOX);
+        expect(await client.deadLetterTopicOf(names.subscription)).toBe(names.undeliverableTopic);
+        await adapter.publish(eventFor(key));
+        const [first] = await pullAtLeast(consumer, 1);
+        await first?.nack(0);
+        const [second] = await pullAtLeast(consumer, 1);
+        expect([first?.attempt, second?.attempt]).toEqual([1, 2]);
+        await second?.ack();
+      } finally {
+        await client.close();
+      }
+    });
+
     it("undecodable message - moved to the tenant's undeliverable topic, never delivered", async () => {
       const adapter = await fixture.adapter();
       const key = inboxKey();
@@ -302,7 +326,11 @@ describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("google pubsub a
     it("status - ready after connect, closed after close; close is idempotent and calls then reject", async () => {
       const adapter = await fixture.adapter();
       expect(adapter.status()).toEqual({ state: "ready" });
-      expect(adapter.capabilities).toEqual({ durable: true, multiReplica: true, survivesBrokerRestart: false });
+      expect(adapter.capabilities).toEqual({
+        durable: true,
+        multiReplica: true,
+        survivesBrokerRestart: false,
+      });
       const closing = adapter.close();
       expect(adapter.close()).toBe(closing);
       await closing;
@@ -316,7 +344,9 @@ describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("google pubsub a
       const adapter = await fixture.adapter();
       const consumer = await adapter.openInbox(inboxKey(), INBOX);
       await consumer.close();
-      await expect(consumer.pull(1, { waitMs: 0 })).rejects.toMatchObject({ code: "SOORMA_ERR_BROKER_UNAVAILABLE" });
+      await expect(consumer.pull(1, { waitMs: 0 })).rejects.toMatchObject({
+        code: "SOORMA_ERR_BROKER_UNAVAILABLE",
+      });
     });
   });
 });
@@ -334,15 +364,28 @@ function byGroup(a: { group: string }, b: { group: string }): number {
 async function rawClient(host: string, projectId: string) {
   const pubsub = new PubSub({ projectId, apiEndpoint: host });
   const { port, ...rest } = await pubsub.getClientConfig();
-  const subscriber = new v1.SubscriberClient({ ...rest, port: port === undefined ? undefined : Number(port) });
+  const config = { ...rest, port: port === undefined ? undefined : Number(port) };
+  const subscriber = new v1.SubscriberClient(config);
+  const publisher = new v1.PublisherClient(config);
   return {
-    publish: (topic: string, message: Parameters<Topic["publishMessage"]>[0]) => pubsub.topic(topic).publishMessage(message),
+    /** A topic and a subscription made the way an operator would, without the adapter's settings. */
+    createPlain: async (topic: string, subscription: string) => {
+      await publisher.createTopic({ name: topic });
+      await subscriber.createSubscription({ name: subscription, topic });
+    },
+    deadLetterTopicOf: async (subscription: string) => {
+      const [found] = await subscriber.getSubscription({ subscription });
+      return found.deadLetterPolicy?.deadLetterTopic ?? undefined;
+    },
+    publish: (topic: string, message: Parameters<Topic["publishMessage"]>[0]) =>
+      pubsub.topic(topic).publishMessage(message),
     pull: async (subscription: string, maxMessages: number) => {
       const [response] = await subscriber.pull({ subscription, maxMessages }, { timeout: 5_000 });
       return response.receivedMessages ?? [];
     },
     close: async () => {
       await subscriber.close();
+      await publisher.close();
       await pubsub.close();
     },
   };

@@ -18,7 +18,7 @@ function natsTarget(): ConformanceTarget {
   };
   return {
     kind: "nats",
-    capabilities: { durable: true, multiReplica: true, survivesBrokerRestart: true },
+    capabilities: { durable: true, multiReplica: true, survivesBrokerRestart: true, durableDedupe: true },
     ...(availability.available ? {} : { unavailable: availability.reason }),
     async setup() {
       server = await startNatsServer();

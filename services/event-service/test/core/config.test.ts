@@ -26,7 +26,13 @@ describe("configuration", () => {
       { SOORMA_PORT: "9100", SOORMA_BROKER: "memory", SOORMA_LEASE_MS: "5000", SOORMA_DATA_DIR: "" },
       ["--port", "9000", "--data-dir=/tmp/x", "--max-attempts", "2"],
     );
-    expect(config).toMatchObject({ port: 9000, broker: "memory", leaseMs: 5000, dataDir: "/tmp/x", maxAttempts: 2 });
+    expect(config).toMatchObject({
+      port: 9000,
+      broker: "memory",
+      leaseMs: 5000,
+      dataDir: "/tmp/x",
+      maxAttempts: 2,
+    });
   });
 
   it("port 0 - asks the kernel for a free port", () => {
@@ -49,7 +55,9 @@ describe("configuration", () => {
 
   it("bad flags - unknown flags, missing values and stray arguments are refused", () => {
     for (const argv of [["--prot", "1"], ["--port"], ["9000"], ["--port", "--broker", "memory"]]) {
-      expect(() => loadConfig({}, argv)).toThrow(expect.objectContaining({ code: "SOORMA_ERR_CONFIG_INVALID" }));
+      expect(() => loadConfig({}, argv)).toThrow(
+        expect.objectContaining({ code: "SOORMA_ERR_CONFIG_INVALID" }),
+      );
     }
   });
 

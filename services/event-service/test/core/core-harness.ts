@@ -16,7 +16,12 @@ export interface CoreFixture {
   readonly calls: BrokerCalls;
   /** Deliveries sent to each member, by connection id. */
   readonly sent: Map<string, DeliveryFrame[]>;
-  join(options: { id?: string; group: string; prefetch: number; onDelivery?: (d: DeliveryFrame) => void }): Member;
+  join(options: {
+    id?: string;
+    group: string;
+    prefetch: number;
+    onDelivery?: (d: DeliveryFrame) => void;
+  }): Member;
   publish(topic: string, type: string, extra?: Partial<EventEnvelope>): Promise<EventEnvelope>;
   pending(group: string, topic: string): Promise<number | undefined>;
   close(): Promise<void>;

@@ -119,7 +119,10 @@ describe("dead letters", () => {
   it("failure notice - only for action-requests; it goes to response_topic when the requester named one", () => {
     expect(buildFailureNotice(sampleFailure("business-facts"))).toBeUndefined();
     const failed = sampleFailure("action-requests");
-    const custom = buildFailureNotice({ ...failed, event: { ...failed.event, response_topic: "my-results" } });
+    const custom = buildFailureNotice({
+      ...failed,
+      event: { ...failed.event, response_topic: "my-results" },
+    });
     expect(custom).toMatchObject({ topic: "my-results", type: "job.start.failed" });
     expect(buildFailureNotice(failed)).toMatchObject({ topic: EventTopic.ACTION_RESULTS });
   });

@@ -1,5 +1,6 @@
 import { waitFor } from "@soorma/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/core/logger.js";
 import type { Member } from "../../src/core/member.js";
 import { type CoreFixture, coreFixture, randomName } from "./core-harness.js";
 
@@ -136,6 +137,27 @@ describe("dispatcher - credits and assignment", () => {
     expect(fixture.sent.get(member.connectionId)).toEqual([]);
   });
 
+  it("pump - failed pulls are logged and retried with growing delays; delivery resumes", async () => {
+    const warnings: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+    fixture = await coreFixture({
+      logger: {
+        ...silentLogger,
+        warn: (fields, msg) => warnings.push({ fields: fields as Record<string, unknown>, msg }),
+      },
+    });
+    fixture.calls.failNextPulls = 3;
+    const group = randomName("g");
+    const topic = randomName("t");
+    const member = fixture.join({ group, prefetch: 1 });
+    await fixture.dispatcher.subscribe(member, topic, ["*"]);
+    await fixture.publish(topic, "x.y", { id: "after-outage" });
+    await waitFor(() => fixture!.sent.get(member.connectionId)![0], {
+      message: "delivery after three failures",
+    });
+    const failures = warnings.filter((w) => w.msg === "pull failed");
+    expect(failures.map((w) => w.fields.retryInMs)).toEqual([100, 200, 400]);
+  });
+
   it("unsubscribe - an unknown topic is refused with SOORMA_ERR_NOT_SUBSCRIBED", async () => {
     fixture = await coreFixture();
     const member = fixture.join({ group: randomName("g"), prefetch: 1 });
@@ -157,8 +179,8 @@ describe("dispatcher - credits and assignment", () => {
     await fixture.dispatcher.close();
     expect(fixture.dispatcher.inFlight).toBe(0);
     expect(await fixture.pending(group, topic)).toBe(5);
-    expect(() => fixture!.dispatcher.ack(member, fixture!.sent.get(member.connectionId)![0]!.delivery_id)).toThrow(
-      expect.objectContaining({ code: "SOORMA_ERR_DELIVERY_UNKNOWN" }),
-    );
+    expect(() =>
+      fixture!.dispatcher.ack(member, fixture!.sent.get(member.connectionId)![0]!.delivery_id),
+    ).toThrow(expect.objectContaining({ code: "SOORMA_ERR_DELIVERY_UNKNOWN" }));
   });
 });

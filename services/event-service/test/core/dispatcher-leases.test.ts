@@ -35,7 +35,9 @@ describe("dispatcher - leases, disconnects and retries", () => {
     await fixture.dispatcher.subscribe(sibling, topic, ["*"]);
     await fixture.publish(topic, "x.y", { id: "long-task" });
     const [holder, frames] = await waitFor(() =>
-      [worker, sibling].map((m) => [m, fixture!.sent.get(m.connectionId)!] as const).find(([, f]) => f.length > 0),
+      [worker, sibling]
+        .map((m) => [m, fixture!.sent.get(m.connectionId)!] as const)
+        .find(([, f]) => f.length > 0),
     );
     const deliveryId = frames[0]!.delivery_id;
     const until = Date.now() + 700;

@@ -1,3 +1,4 @@
+import { BrokerUnavailableError } from "@soorma/common";
 import type {
   BrokerAdapter,
   BrokerMessage,
@@ -23,6 +24,11 @@ export interface BrokerCalls {
   readonly closedConsumers: InboxKey[];
   /** Called at the start of every pull, before the real adapter runs it. */
   onPull?: (record: PullRecord) => void;
+  /**
+   * Fault injection: this many upcoming pulls reject with `BrokerUnavailableError` before reaching the real
+   * adapter (as when the broker connection drops). Counts down.
+   */
+  failNextPulls: number;
 }
 
 /**
@@ -30,7 +36,7 @@ export interface BrokerCalls {
  * adapter; nothing is faked).
  */
 export function instrument(adapter: BrokerAdapter): { adapter: BrokerAdapter; calls: BrokerCalls } {
-  const calls: BrokerCalls = { pulls: [], touches: [], closedConsumers: [] };
+  const calls: BrokerCalls = { pulls: [], touches: [], closedConsumers: [], failNextPulls: 0 };
   const wrapMessage = (message: BrokerMessage): BrokerMessage => ({
     envelope: message.envelope,
     attempt: message.attempt,
@@ -47,6 +53,10 @@ export function instrument(adapter: BrokerAdapter): { adapter: BrokerAdapter; ca
       const record = { key: consumer.key, max, waitMs: options.waitMs };
       calls.pulls.push(record);
       calls.onPull?.(record);
+      if (calls.failNextPulls > 0) {
+        calls.failNextPulls -= 1;
+        throw new BrokerUnavailableError("injected: broker connection lost");
+      }
       return (await consumer.pull(max, options)).map(wrapMessage);
     },
     close() {

@@ -95,6 +95,11 @@ export class HandledLog {
     return extra;
   }
 
+  /** True when `eventId` was handled at least once. */
+  has(eventId: string): boolean {
+    return this.#counts.has(eventId);
+  }
+
   /** Ids of `ids` never handled. */
   missing(ids: Iterable<string>): string[] {
     return [...ids].filter((id) => !this.#counts.has(id));
@@ -146,7 +151,9 @@ export async function startWorkers(options: {
 }
 
 /** Stop members without waiting on handlers a fault left hanging. */
-export async function stopAll(members: readonly { stop(options: { force: boolean; timeout: number }): Promise<void> }[]) {
+export async function stopAll(
+  members: readonly { stop(options: { force: boolean; timeout: number }): Promise<void> }[],
+) {
   await Promise.allSettled(members.map((member) => member.stop({ force: true, timeout: 1_000 })));
 }
 

@@ -63,7 +63,9 @@ describe("graceful drain", () => {
     await drained;
     expect(Date.now() - startedAt).toBeLessThan(10_000);
     expect((await client.closed).code).toBe(1001);
-    await waitFor(async () => (await pending(group, topic)) === 0, { message: "both acks reached the broker" });
+    await waitFor(async () => (await pending(group, topic)) === 0, {
+      message: "both acks reached the broker",
+    });
   });
 
   it("close - app.close() without a drain hands held deliveries back and closes the sockets", async () => {
@@ -94,7 +96,10 @@ describe("graceful drain", () => {
 
 /** Attempts of every message a fresh consumer can lease from the inbox right now (leased ones are not). */
 async function pullNow(adapter: BrokerAdapter, group: string, topic: string): Promise<number[]> {
-  const consumer = await adapter.openInbox({ tenant: "default", group, topic }, { leaseMs: 10_000, maxInFlight: 10 });
+  const consumer = await adapter.openInbox(
+    { tenant: "default", group, topic },
+    { leaseMs: 10_000, maxInFlight: 10 },
+  );
   try {
     const messages = await consumer.pull(10, { waitMs: 200 });
     return messages.map((m) => m.attempt);

@@ -194,7 +194,10 @@ describe("WebSocket protocol", () => {
     // The expired delivery id is gone: its late ack is refused, the new one is accepted.
     first.owner.send({ type: "ack", delivery_id: first.delivery.delivery_id });
     const refused = await first.owner.next("error");
-    expect(refused).toMatchObject({ code: "SOORMA_ERR_DELIVERY_UNKNOWN", delivery_id: first.delivery.delivery_id });
+    expect(refused).toMatchObject({
+      code: "SOORMA_ERR_DELIVERY_UNKNOWN",
+      delivery_id: first.delivery.delivery_id,
+    });
     first.other.send({ type: "ack", delivery_id: redelivered.delivery_id });
     await waitFor(async () => (await pending(group, topic)) === 0, { message: "acked by the second member" });
   });

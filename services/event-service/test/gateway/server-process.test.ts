@@ -76,7 +76,9 @@ describe("server process", () => {
 
   it("server - an invalid setting exits 1 and logs SOORMA_ERR_CONFIG_INVALID naming the setting", async () => {
     const child = start(["--port", "70000"]);
-    const line = await child.waitForLine((l) => l.code === "SOORMA_ERR_CONFIG_INVALID", { timeoutMs: 10_000 });
+    const line = await child.waitForLine((l) => l.code === "SOORMA_ERR_CONFIG_INVALID", {
+      timeoutMs: 10_000,
+    });
     expect(String(line.error)).toContain("SOORMA_PORT / --port");
     expect(await child.exited).toMatchObject({ code: 1 });
   });

@@ -53,4 +53,11 @@ describe("health and readiness", () => {
       error: { code: "SOORMA_ERR_NOT_FOUND", message: "no route GET /v1/nothing-here" },
     });
   });
+
+  it("not found - a plain GET of the WebSocket path (no upgrade) is 404 SOORMA_ERR_NOT_FOUND", async () => {
+    gateway = await startGateway();
+    const response = await gateway.app.inject({ method: "GET", url: "/v1/events/ws" });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ success: false, error: { code: "SOORMA_ERR_NOT_FOUND" } });
+  });
 });

@@ -26,7 +26,11 @@ describe("POST /v1/events/publish", () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ success: true, event_id: "http-1", duplicate: false });
     const delivery = await client.next("delivery");
-    expect(delivery.event).toMatchObject({ id: "http-1", platform_tenant_id: "tenant-a", type: "order.placed" });
+    expect(delivery.event).toMatchObject({
+      id: "http-1",
+      platform_tenant_id: "tenant-a",
+      type: "order.placed",
+    });
   });
 
   it("publish - defaults are filled and a repeated id is reported as a duplicate", async () => {
@@ -57,7 +61,10 @@ describe("POST /v1/events/publish", () => {
       payload: { event: testEvent(randomName("t")) },
     });
     expect(response.statusCode).toBe(503);
-    expect(response.json()).toMatchObject({ success: false, error: { code: "SOORMA_ERR_BROKER_UNAVAILABLE" } });
+    expect(response.json()).toMatchObject({
+      success: false,
+      error: { code: "SOORMA_ERR_BROKER_UNAVAILABLE" },
+    });
   });
 
   it("publish - 503 SOORMA_ERR_DRAINING once a drain started", async () => {

@@ -1,5 +1,5 @@
-import { BrokerUnavailableError } from "@soorma/common";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { BrokerUnavailableError } from "@soorma/common";
 import { toBrokerError, withTimeout } from "./errors.js";
 
 /**
@@ -40,7 +40,11 @@ export class AckChannel {
   /** Negative-acknowledge: redeliver after `delayMs` (at once when 0). */
   async nak(replySubject: string, delayMs: number): Promise<void> {
     const delayNanos = Math.max(0, Math.round(delayMs)) * 1_000_000;
-    await this.#send(replySubject, delayNanos > 0 ? `-NAK ${JSON.stringify({ delay: delayNanos })}` : "-NAK", "nak");
+    await this.#send(
+      replySubject,
+      delayNanos > 0 ? `-NAK ${JSON.stringify({ delay: delayNanos })}` : "-NAK",
+      "nak",
+    );
   }
 
   /** Work in progress: restart the message's ack wait. */
@@ -65,7 +69,9 @@ export class AckChannel {
 
   #assertConnected(what: string): void {
     if (!this.#isConnected()) {
-      throw new BrokerUnavailableError(`NATS: cannot ${what} while disconnected; the lease will run out instead`);
+      throw new BrokerUnavailableError(
+        `NATS: cannot ${what} while disconnected; the lease will run out instead`,
+      );
     }
   }
 }

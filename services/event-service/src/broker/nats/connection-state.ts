@@ -57,11 +57,18 @@ export class ConnectionState {
     if (this.#status.state === "reconnecting") this.#status = { ...this.#status, lastError: reason };
   }
 
-  /** Closed for good. */
+  /**
+   * Closed for good: no new work is taken. The socket stays usable (so consumers can give back what they hold)
+   * until {@link markTransportDown}.
+   */
   markClosed(): void {
-    this.#transportUp = false;
     this.#status = { state: "closed" };
     this.#wakeWaiters();
+  }
+
+  /** The connection was closed on purpose. */
+  markTransportDown(): void {
+    this.#transportUp = false;
   }
 
   /**
@@ -69,7 +76,9 @@ export class ConnectionState {
    * closed or not ready within `timeoutMs` (e.g. the broker is still down).
    */
   async whenReady(timeoutMs: number): Promise<void> {
-    const error = new BrokerUnavailableError(`NATS: not connected to a server within ${timeoutMs} ms; retry later`);
+    const error = new BrokerUnavailableError(
+      `NATS: not connected to a server within ${timeoutMs} ms; retry later`,
+    );
     if (this.#status.state !== "ready" && !this.closed) {
       await new Promise<void>((resolve) => {
         const finish = (): void => {

@@ -1,5 +1,5 @@
-import { EventEnvelopeSchema } from "@soorma/common";
 import type { EventEnvelope } from "@soorma/common";
+import { EventEnvelopeSchema } from "@soorma/common";
 import type { DeliveryInfo } from "./delivery-info.js";
 import { parseEventSubject } from "./subjects.js";
 
@@ -32,7 +32,8 @@ const decoder = new TextDecoder();
  */
 export function decodeEnvelope(prefix: string, message: StoredMessage): DecodeResult {
   const parts = parseEventSubject(prefix, message.subject);
-  if (parts === undefined) return { ok: false, reason: `subject ${message.subject} is not <prefix>.<tenant>.<topic>.<type>` };
+  if (parts === undefined)
+    return { ok: false, reason: `subject ${message.subject} is not <prefix>.<tenant>.<topic>.<type>` };
   let body: unknown;
   try {
     body = JSON.parse(decoder.decode(message.data));

@@ -153,7 +153,8 @@ export class DurableConsumers {
     try {
       return await this.#jsm.consumers.info(this.#options.stream, durable);
     } catch (error) {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)
+        return undefined;
       throw error;
     }
   }

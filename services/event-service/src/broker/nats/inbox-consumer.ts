@@ -1,9 +1,10 @@
-import { BrokerUnavailableError } from "@soorma/common";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import { BrokerUnavailableError } from "@soorma/common";
 import type { BrokerMessage, InboxConsumer, InboxKey, PullOptions } from "../adapter.js";
 import type { AckChannel } from "./acks.js";
 import { decodeEnvelope } from "./decode.js";
 import { parseDeliveryInfo } from "./delivery-info.js";
+import { toBrokerError } from "./errors.js";
 import { createJetStreamMessage } from "./jetstream-message.js";
 import { PullRequest } from "./pull-request.js";
 
@@ -95,18 +96,24 @@ export class JetStreamInboxConsumer implements InboxConsumer {
 
   async #pull(max: number, { waitMs, signal }: PullOptions): Promise<BrokerMessage[]> {
     if (this.#closed !== undefined) throw new BrokerUnavailableError("inbox consumer is closed");
-    if (max <= 0) return [];
+    if (max <= 0 || signal?.aborted) return [];
     const ready = this.#take(max);
-    if (ready.length > 0 || signal?.aborted) return ready;
+    if (ready.length > 0) return ready;
     if (!this.#options.isConnected()) throw new BrokerUnavailableError("NATS: not connected; cannot pull");
 
-    const request = new PullRequest({
-      nc: this.#options.nc,
-      nextSubject: this.#nextSubject,
-      batch: max,
-      waitMs: Math.max(0, waitMs),
-      onMessage: (msg) => this.#received.push({ msg, receivedAt: Date.now() }),
-    });
+    let request: PullRequest;
+    try {
+      request = new PullRequest({
+        nc: this.#options.nc,
+        nextSubject: this.#nextSubject,
+        batch: max,
+        waitMs: Math.max(0, waitMs),
+        onMessage: (msg) => this.#received.push({ msg, receivedAt: Date.now() }),
+      });
+    } catch (error) {
+      // The connection closed under us (subscribe and publish throw then).
+      throw toBrokerError(error, "pull");
+    }
     const outcome = await this.#waitForProgress(request, Math.max(0, waitMs) + EXPIRY_GRACE_MS, signal);
     await request.cancel(this.#options.isConnected(), this.#options.requestTimeoutMs);
 
@@ -124,7 +131,11 @@ export class JetStreamInboxConsumer implements InboxConsumer {
   }
 
   /** Resolve once a message arrived, the request ended, the deadline passed, the caller aborted or we were woken. */
-  #waitForProgress(request: PullRequest, deadlineMs: number, signal: AbortSignal | undefined): Promise<WaitOutcome> {
+  #waitForProgress(
+    request: PullRequest,
+    deadlineMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<WaitOutcome> {
     return new Promise((resolve) => {
       const cleanups: Array<() => void> = [];
       const finish = (outcome: WaitOutcome): void => {

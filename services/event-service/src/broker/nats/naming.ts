@@ -40,7 +40,8 @@ export function parseInboxDescription(description: string | undefined): InboxKey
     const value: unknown = JSON.parse(description.slice(DESCRIPTION_PREFIX.length));
     if (typeof value !== "object" || value === null) return undefined;
     const { tenant, group, topic } = value as Record<string, unknown>;
-    if (typeof tenant !== "string" || typeof group !== "string" || typeof topic !== "string") return undefined;
+    if (typeof tenant !== "string" || typeof group !== "string" || typeof topic !== "string")
+      return undefined;
     return { tenant, group, topic };
   } catch {
     return undefined;

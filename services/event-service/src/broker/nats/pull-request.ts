@@ -53,7 +53,9 @@ export class PullRequest {
       options.waitMs > 0
         ? { batch: options.batch, expires: Math.round(options.waitMs) * 1_000_000 }
         : { batch: options.batch, no_wait: true };
-    options.nc.publish(options.nextSubject, JSON.stringify(request), { reply: this.#subscription.getSubject() });
+    options.nc.publish(options.nextSubject, JSON.stringify(request), {
+      reply: this.#subscription.getSubject(),
+    });
   }
 
   /** Messages received so far. */
@@ -120,7 +122,8 @@ export class PullRequest {
     if (code === 0 || code === STATUS_HEARTBEAT) return;
     if (code === STATUS_NO_RESPONDERS) this.#finish("missing");
     // 409 covers limits (max waiting, max batch) and "Consumer Deleted"; only the latter means missing.
-    else if (code === STATUS_CONFLICT && /deleted/i.test(msg.headers?.description ?? "")) this.#finish("missing");
+    else if (code === STATUS_CONFLICT && /deleted/i.test(msg.headers?.description ?? ""))
+      this.#finish("missing");
     else this.#finish("expired"); // 404 no messages, 408 request timeout, other 409s
     this.#notify();
   }

@@ -1,5 +1,5 @@
-import { ConfigError, ValidationError } from "@soorma/common";
 import type { EventEnvelope } from "@soorma/common";
+import { ConfigError, ValidationError } from "@soorma/common";
 
 /**
  * The subject scheme of the NATS adapter (documented in docs/adapters/nats.md, so other services can publish

@@ -12,11 +12,18 @@ export const GrpcStatus = {
   UNAVAILABLE: 14,
 } as const;
 
-/** The gRPC status code of an error thrown by the Pub/Sub client, if it carries one. */
+/**
+ * The gRPC status code of an error thrown by the Pub/Sub client, if it carries one; errors this adapter wrapped
+ * (see {@link toBrokerError}) are looked through to their cause.
+ */
 export function grpcCodeOf(error: unknown): number | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "number" ? code : undefined;
+  for (let current = error, depth = 0; depth < 5; depth++) {
+    if (typeof current !== "object" || current === null) return undefined;
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === "number") return code;
+    current = cause;
+  }
+  return undefined;
 }
 
 /** True when the client says the resource does not exist. */

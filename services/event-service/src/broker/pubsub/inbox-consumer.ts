@@ -2,15 +2,14 @@ import type { protos, v1 } from "@google-cloud/pubsub";
 import type { EventEnvelope } from "@soorma/common";
 import { BrokerUnavailableError } from "@soorma/common";
 import type { BrokerMessage, InboxConsumer, InboxKey, OpenInboxOptions, PullOptions } from "../adapter.js";
+import { LocalAttemptCounter } from "./attempts.js";
 import { decodeEvent } from "./codec.js";
 import { isDeadlineExceeded, isNotFound, toBrokerError } from "./errors.js";
 import type { PubSubHealth } from "./health.js";
+import { deadlineSeconds, LeaseTracker } from "./lease-tracker.js";
 import type { PubSubResources, SubscriptionInfo } from "./resources.js";
 
 type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
-
-/** Longest ack deadline Pub/Sub accepts, in seconds: the cap of leases and nack delays. */
-export const MAX_ACK_DEADLINE_SECONDS = 600;
 
 /** Most messages one unary pull may ask for. */
 export const MAX_PULL_MESSAGES = 1000;
@@ -22,16 +21,17 @@ export const MAX_PULL_MESSAGES = 1000;
  */
 export const PULL_DEADLINE_GRACE_MS = 1000;
 
-/** An empty answer faster than this is followed by a short pause, so a server that does not hold pulls open
- * cannot turn the wait into a busy loop. */
+/**
+ * An empty answer faster than this is followed by a short pause, so a server that does not hold pulls open
+ * cannot turn the wait into a busy loop.
+ */
 const EMPTY_PULL_PAUSE_MS = 100;
 
-/** A message pulled for a caller that stopped waiting is kept for the next pull while this much of its lease
- * is left; older ones are left to expire and be redelivered. */
+/**
+ * A message pulled for a caller that stopped waiting is kept for the next pull while this much of its lease is
+ * left; older ones are left to expire and be redelivered.
+ */
 const STASH_SAFETY_MS = 2000;
-
-/** Delivery counts kept for subscriptions without a dead-letter policy (see {@link attemptOf}). */
-const LOCAL_ATTEMPT_ENTRIES = 10_000;
 
 /** What a consumer needs from its adapter. */
 export interface PubSubConsumerContext {
@@ -44,15 +44,14 @@ export interface PubSubConsumerContext {
    * Move a message that can never become an event out of the inbox (to the tenant's undeliverable topic),
    * resolving once it is acknowledged. A rejection leaves it in the inbox.
    */
-  readonly setAside: (key: InboxKey, subscription: string, message: ReceivedMessage, reason: string) => Promise<void>;
+  readonly setAside: (
+    key: InboxKey,
+    subscription: string,
+    message: ReceivedMessage,
+    reason: string,
+  ) => Promise<void>;
   /** Called once when the consumer closes. */
   readonly onClose: (consumer: PubSubInboxConsumer) => void;
-}
-
-interface Lease {
-  settled: boolean;
-  /** Until when Pub/Sub keeps the message leased to us (ms since epoch). */
-  leaseUntil: number;
 }
 
 interface Stashed {
@@ -80,9 +79,8 @@ export class PubSubInboxConsumer implements InboxConsumer {
   readonly #leaseSeconds: number;
   readonly #maxInFlight: number;
   readonly #closing = new AbortController();
-  readonly #leases = new Set<Lease>();
-  readonly #roomWaiters = new Set<() => void>();
-  readonly #localAttempts = new Map<string, number>();
+  readonly #leases = new LeaseTracker();
+  readonly #attempts = new LocalAttemptCounter();
   #subscription: SubscriptionInfo;
   #stash: Stashed[] = [];
   #closed: Promise<void> | undefined;
@@ -103,13 +101,7 @@ export class PubSubInboxConsumer implements InboxConsumer {
 
   /** Un-settled messages this consumer holds whose lease has not run out. */
   get inFlight(): number {
-    const now = Date.now();
-    let count = 0;
-    for (const lease of this.#leases) {
-      if (lease.settled || lease.leaseUntil <= now) this.#leases.delete(lease);
-      else count++;
-    }
-    return count;
+    return this.#leases.inFlight();
   }
 
   async pull(max: number, options: PullOptions): Promise<BrokerMessage[]> {
@@ -126,7 +118,7 @@ export class PubSubInboxConsumer implements InboxConsumer {
         if (stop.signal.aborted) return [];
         const room = Math.min(max, this.#maxInFlight - this.inFlight, MAX_PULL_MESSAGES);
         if (room <= 0) {
-          if (!(await this.#waitForRoom(deadline, stop.signal))) return [];
+          if (!(await this.#leases.waitForRoom(deadline, stop.signal))) return [];
           continue;
         }
         // Stashed messages were pulled a while ago with the subscription's deadline: always re-lease them.
@@ -147,7 +139,7 @@ export class PubSubInboxConsumer implements InboxConsumer {
     this.#closed ??= (async () => {
       this.#closing.abort();
       this.#context.onClose(this);
-      for (const wake of this.#roomWaiters) wake();
+      this.#leases.wakeAll();
       const stashed = this.#stash.splice(0);
       await this.#release(stashed.map((entry) => entry.message));
     })();
@@ -159,7 +151,11 @@ export class PubSubInboxConsumer implements InboxConsumer {
    * `signal` aborted first; messages that arrive after that are kept for the next pull (or released once the
    * consumer is closed), so an abort never costs them a delivery attempt.
    */
-  async #pullOnce(room: number, deadline: number, signal: AbortSignal): Promise<ReceivedMessage[] | undefined> {
+  async #pullOnce(
+    room: number,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<ReceivedMessage[] | undefined> {
     const waitMs = Math.max(0, deadline - Date.now());
     const startedAt = Date.now();
     const call = this.#context.subscriber.pull(
@@ -183,7 +179,9 @@ export class PubSubInboxConsumer implements InboxConsumer {
       aborted,
     ]);
     if (outcome === "aborted") {
-      void call.then(([response]) => this.#keepForLater(response.receivedMessages ?? [], startedAt)).catch(() => {});
+      void call
+        .then(([response]) => this.#keepForLater(response.receivedMessages ?? [], startedAt))
+        .catch(() => {});
       return undefined;
     }
     if (!outcome.ok) return this.#onPullError(outcome.error);
@@ -235,20 +233,24 @@ export class PubSubInboxConsumer implements InboxConsumer {
     return usable.map(({ message, envelope }) => this.#wrap(message, envelope, leaseUntil));
   }
 
+  /**
+   * A pulled message as the core sees it. The first successful `ack`/`nack` settles it; later calls resolve
+   * without effect, so a late second settle cannot touch a redelivery that went to someone else. A failed
+   * settle leaves it unsettled (it may be retried; otherwise its lease runs out and Pub/Sub redelivers it).
+   */
   #wrap(message: ReceivedMessage, envelope: EventEnvelope, leaseUntil: number): BrokerMessage {
     const ackId = message.ackId ?? "";
-    const lease: Lease = { settled: false, leaseUntil };
-    this.#leases.add(lease);
+    const lease = this.#leases.track(leaseUntil);
+    let settled = false;
     const settle = (): void => {
-      lease.settled = true;
-      this.#leases.delete(lease);
-      for (const wake of this.#roomWaiters) wake();
+      settled = true;
+      this.#leases.settle(lease);
     };
     return {
       envelope,
-      attempt: this.#attemptOf(message),
+      attempt: this.#attempts.attemptOf(message.message?.messageId ?? "", message.deliveryAttempt),
       ack: async () => {
-        if (lease.settled) return;
+        if (settled) return;
         await this.#call("ack", () =>
           this.#context.subscriber.acknowledge(
             { subscription: this.#subscription.path, ackIds: [ackId] },
@@ -258,35 +260,16 @@ export class PubSubInboxConsumer implements InboxConsumer {
         settle();
       },
       nack: async (delayMs: number) => {
-        if (lease.settled) return;
+        if (settled) return;
         await this.#call("nack", () => this.#modifyDeadline([ackId], deadlineSeconds(delayMs, 0)));
         settle();
       },
       touch: async () => {
-        if (lease.settled) return;
+        if (settled) return;
         await this.#call("lease extension", () => this.#modifyDeadline([ackId], this.#leaseSeconds));
         lease.leaseUntil = Date.now() + this.#leaseMs;
       },
     };
-  }
-
-  /**
-   * The delivery attempt of a pulled message. Pub/Sub counts it only on subscriptions with a dead-letter policy
-   * (every subscription this adapter creates or adopts has one); for a subscription without one (it reports 0)
-   * the consumer counts the deliveries it saw itself, which is per process and approximate.
-   */
-  #attemptOf(message: ReceivedMessage): number {
-    const fromBroker = message.deliveryAttempt ?? 0;
-    if (fromBroker > 0) return fromBroker;
-    const id = message.message?.messageId ?? "";
-    const count = (this.#localAttempts.get(id) ?? 0) + 1;
-    this.#localAttempts.delete(id);
-    this.#localAttempts.set(id, count);
-    if (this.#localAttempts.size > LOCAL_ATTEMPT_ENTRIES) {
-      const oldest = this.#localAttempts.keys().next().value;
-      if (oldest !== undefined) this.#localAttempts.delete(oldest);
-    }
-    return count;
   }
 
   async #setAside(message: ReceivedMessage, reason: string): Promise<void> {
@@ -322,26 +305,6 @@ export class PubSubInboxConsumer implements InboxConsumer {
     ).catch(() => {});
   }
 
-  /** Wait until a lease ends or room frees up; false when the deadline passed or the wait was aborted. */
-  async #waitForRoom(deadline: number, signal: AbortSignal): Promise<boolean> {
-    const now = Date.now();
-    if (now >= deadline || signal.aborted) return false;
-    let nextExpiry = deadline;
-    for (const lease of this.#leases) nextExpiry = Math.min(nextExpiry, lease.leaseUntil);
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#roomWaiters.delete(done);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, nextExpiry - now));
-      this.#roomWaiters.add(done);
-      signal.addEventListener("abort", done, { once: true });
-    });
-    return !signal.aborted && Date.now() < deadline;
-  }
-
   #modifyDeadline(ackIds: string[], seconds: number): Promise<unknown> {
     return this.#context.subscriber.modifyAckDeadline(
       { subscription: this.#subscription.path, ackIds, ackDeadlineSeconds: seconds },
@@ -358,11 +321,6 @@ export class PubSubInboxConsumer implements InboxConsumer {
       throw toBrokerError(error, `${what} on ${this.#subscription.path}`);
     }
   }
-}
-
-/** Milliseconds as a Pub/Sub ack deadline: whole seconds rounded up, within [min, 600]. */
-export function deadlineSeconds(ms: number, min: number): number {
-  return Math.min(MAX_ACK_DEADLINE_SECONDS, Math.max(min, Math.ceil(Math.max(0, ms) / 1000)));
 }
 
 /** Resolve after `ms`, or at once when `signal` aborts. */

@@ -80,7 +80,10 @@ export function parseSubscriptionResourceId(prefix: string, id: string): InboxKe
 }
 
 /** The Soorma tenant and topic a topic id names, or `undefined` for other topics. */
-export function parseTopicResourceId(prefix: string, id: string): { tenant: string; topic: string } | undefined {
+export function parseTopicResourceId(
+  prefix: string,
+  id: string,
+): { tenant: string; topic: string } | undefined {
   const [head, tenant, topic, ...rest] = id.split(".");
   if (head !== prefix || tenant === undefined || topic === undefined || rest.length > 0) return undefined;
   if (!TENANT_PATTERN.test(tenant) || !TOPIC_NAME_PATTERN.test(topic)) return undefined;

@@ -84,7 +84,8 @@ export class PublishBatcher {
           const ids = response.messageIds ?? [];
           batch.items.forEach((item, index) => {
             const id = ids[index];
-            if (id === undefined) item.reject(new Error(`Pub/Sub returned no message id for message ${index}`));
+            if (id === undefined)
+              item.reject(new Error(`Pub/Sub returned no message id for message ${index}`));
             else item.resolve(id);
           });
         },

@@ -55,7 +55,11 @@ export class PubSubResources {
   // Inboxes ensured by this process, by subscription id: the only way to list inboxes whose id was hashed.
   readonly #ensuredInboxes = new Map<string, InboxKey>();
 
-  constructor(publisher: v1.PublisherClient, subscriber: v1.SubscriberClient, settings: PubSubResourceSettings) {
+  constructor(
+    publisher: v1.PublisherClient,
+    subscriber: v1.SubscriberClient,
+    settings: PubSubResourceSettings,
+  ) {
     this.#publisher = publisher;
     this.#subscriber = subscriber;
     this.#settings = settings;
@@ -93,7 +97,11 @@ export class PubSubResources {
         this.#ensureUndeliverable(key.tenant),
       ]);
       const info = await this.#createOrAdoptSubscription(path, topic, undeliverable);
-      this.#ensuredInboxes.set(resourceIdOf(path), { tenant: key.tenant, group: key.group, topic: key.topic });
+      this.#ensuredInboxes.set(resourceIdOf(path), {
+        tenant: key.tenant,
+        group: key.group,
+        topic: key.topic,
+      });
       return info;
     });
   }
@@ -151,8 +159,13 @@ export class PubSubResources {
    */
   async #ensureUndeliverable(tenant: string): Promise<string> {
     const topic = await this.#ensureTopicPath(this.undeliverableTopicPathOf(tenant));
-    const keeper = subscriptionPath(this.#settings.projectId, undeliverableResourceId(this.#settings.prefix, tenant));
-    await this.#memoise(this.#subscriptions, keeper, () => this.#createOrAdoptSubscription(keeper, topic, undefined));
+    const keeper = subscriptionPath(
+      this.#settings.projectId,
+      undeliverableResourceId(this.#settings.prefix, tenant),
+    );
+    await this.#memoise(this.#subscriptions, keeper, () =>
+      this.#createOrAdoptSubscription(keeper, topic, undefined),
+    );
     return topic;
   }
 
@@ -180,20 +193,29 @@ export class PubSubResources {
       const [created] = await this.#subscriber.createSubscription(wanted, { timeout });
       return infoOf(path, created);
     } catch (error) {
-      if (!isAlreadyExists(error)) throw toBrokerError(error, `creating subscription ${path}`);
-    }
-    try {
-      const [existing] = await this.#subscriber.getSubscription({ subscription: path }, { timeout });
-      if (deadLetterPolicy === undefined || existing.deadLetterPolicy?.deadLetterTopic) {
-        return infoOf(path, existing);
+      // PERMISSION_DENIED: a least-privilege deployment provisioned it ahead; reading it tells.
+      if (!isAlreadyExists(error) && !isPermissionDenied(error)) {
+        throw toBrokerError(error, `creating subscription ${path}`);
       }
+    }
+    let existing: protos.google.pubsub.v1.ISubscription;
+    try {
+      [existing] = await this.#subscriber.getSubscription({ subscription: path }, { timeout });
+    } catch (error) {
+      throw toBrokerError(error, `reading subscription ${path}`);
+    }
+    if (deadLetterPolicy === undefined || existing.deadLetterPolicy?.deadLetterTopic)
+      return infoOf(path, existing);
+    try {
       const [updated] = await this.#subscriber.updateSubscription(
         { subscription: { name: path, deadLetterPolicy }, updateMask: { paths: ["dead_letter_policy"] } },
         { timeout },
       );
       return infoOf(path, updated);
     } catch (error) {
-      throw toBrokerError(error, `adopting subscription ${path}`);
+      // Not allowed to add the policy: use it as it is; consumers then count attempts per process.
+      if (isPermissionDenied(error)) return infoOf(path, existing);
+      throw toBrokerError(error, `adding a dead-letter policy to subscription ${path}`);
     }
   }
 

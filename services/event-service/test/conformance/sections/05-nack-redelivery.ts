@@ -1,4 +1,5 @@
 import type { Delivery } from "@soorma/sdk";
+import { waitFor } from "@soorma/test-utils";
 import { describe, expect, it } from "vitest";
 import { waitForInboxSettled } from "../admin.js";
 import { type ConformanceContext, SUITE_MAX_ATTEMPTS } from "../context.js";
@@ -24,6 +25,12 @@ export function nackRedeliverySection(ctx: ConformanceContext): void {
 
       const { event_id: id } = await worker.publish({ event_type: type, topic, data: { n: 1 } });
       await recorder.waitForIds([id], ctx.ms(10_000));
+      // Wait for the redelivery itself: a broker that cannot count pending messages (Pub/Sub) looks settled
+      // between the nack and the redelivery.
+      await waitFor(() => recorder.of(id).length >= 2, {
+        timeoutMs: ctx.ms(10_000),
+        message: "redelivery after nack",
+      });
       await waitForInboxSettled(ctx.gateway.httpUrl, group, topic, ctx.ms(10_000));
 
       expect(recorder.of(id).map((r) => r.attempt)).toEqual([1, 2]);
@@ -44,6 +51,10 @@ export function nackRedeliverySection(ctx: ConformanceContext): void {
       });
 
       await client.publish({ event_type: uniqueEventType(), topic });
+      await waitFor(() => arrivals.length >= 2, {
+        timeoutMs: ctx.ms(10_000),
+        message: "redelivery after delayed nack",
+      });
       await waitForInboxSettled(ctx.gateway.httpUrl, group, topic, ctx.ms(10_000));
 
       expect(arrivals.map((a) => a.attempt)).toEqual([1, 2]);

@@ -1,4 +1,5 @@
 import type { Delivery } from "@soorma/sdk";
+import { waitFor } from "@soorma/test-utils";
 import { describe, expect, it } from "vitest";
 import { waitForInboxSettled } from "../admin.js";
 import type { ConformanceContext } from "../context.js";
@@ -61,6 +62,10 @@ export function leaseSection(ctx: ConformanceContext): void {
       });
 
       await client.publish({ event_type: uniqueEventType(), topic });
+      await waitFor(() => arrivals.length >= 2, {
+        timeoutMs: ctx.ms(10_000),
+        message: "redelivery after lease expiry",
+      });
       await waitForInboxSettled(gateway.httpUrl, group, topic, ctx.ms(10_000));
 
       expect(arrivals.map((a) => a.attempt)).toEqual([1, 2]);

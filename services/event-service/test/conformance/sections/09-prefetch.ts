@@ -1,4 +1,5 @@
 import type { Delivery } from "@soorma/sdk";
+import { waitFor } from "@soorma/test-utils";
 import { describe, expect, it } from "vitest";
 import { waitForInboxSettled } from "../admin.js";
 import type { ConformanceContext } from "../context.js";
@@ -75,6 +76,10 @@ export function prefetchSection(ctx: ConformanceContext): void {
       });
 
       const ids = await publishMany(client, 30, (i) => ({ event_type: type, topic, data: { i } }));
+      await waitFor(() => seen.size >= ids.length, {
+        timeoutMs: ctx.ms(15_000),
+        message: "every event delivered",
+      });
       await waitForInboxSettled(ctx.gateway.httpUrl, group, topic, ctx.ms(15_000));
       expect(seen).toEqual(new Set(ids));
       expect(peak).toBeLessThanOrEqual(3);

@@ -7,7 +7,7 @@ import type { ConformanceTarget } from "../target.js";
 export function memoryTarget(): ConformanceTarget {
   return {
     kind: "memory",
-    capabilities: { durable: false, multiReplica: false, survivesBrokerRestart: false },
+    capabilities: { durable: false, multiReplica: false, survivesBrokerRestart: false, durableDedupe: false },
     async gatewayEnv() {
       return [{ env: { SOORMA_BROKER: "memory" } }, async () => undefined];
     },

@@ -10,7 +10,7 @@ import type { ConformanceTarget } from "../target.js";
 export function sqliteTarget(): ConformanceTarget {
   return {
     kind: "sqlite",
-    capabilities: { durable: true, multiReplica: false, survivesBrokerRestart: false },
+    capabilities: { durable: true, multiReplica: false, survivesBrokerRestart: false, durableDedupe: true },
     async gatewayEnv() {
       const dataDir = await mkdtemp(join(tmpdir(), "soorma-conformance-sqlite-"));
       return [
