@@ -15,6 +15,7 @@ describe("memory adapter specifics", () => {
       durable: false,
       multiReplica: false,
       survivesBrokerRestart: false,
+      durableDedupe: false,
     });
   });
 

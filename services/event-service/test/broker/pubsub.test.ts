@@ -330,6 +330,7 @@ describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("google pubsub a
         durable: true,
         multiReplica: true,
         survivesBrokerRestart: false,
+        durableDedupe: false,
       });
       const closing = adapter.close();
       expect(adapter.close()).toBe(closing);

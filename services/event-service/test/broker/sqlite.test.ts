@@ -52,6 +52,7 @@ describe("sqlite adapter specifics", () => {
       durable: true,
       multiReplica: false,
       survivesBrokerRestart: true,
+      durableDedupe: true,
     });
   });
 
