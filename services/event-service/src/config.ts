@@ -1,7 +1,12 @@
 import { ConfigError, DEFAULT_PORT } from "@soorma/common";
 import { z } from "zod";
 import { type AuthConfigInput, AuthConfigSchema, authConfigInputFromEnv } from "./auth/config.js";
-import { LIMITS_ENV_VARS, type LimitsConfigInput, LimitsConfigSchema, limitsConfigInputFromEnv } from "./limits/config.js";
+import {
+  LIMITS_ENV_VARS,
+  type LimitsConfigInput,
+  LimitsConfigSchema,
+  limitsConfigInputFromEnv,
+} from "./limits/config.js";
 
 /** Platform tenant ids follow the rule the broker adapters rely on for inbox names. */
 const TENANT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

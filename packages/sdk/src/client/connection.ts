@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import {
   AuthError,
   type ClientFrameInput,
@@ -60,6 +61,9 @@ export class Connection {
   private constructor(params: ConnectionParams) {
     this.seq = params.seq;
     this.#params = params;
+    // Every running handler listens on this one signal (up to `prefetch` of them, two listeners each), so the
+    // default limit of 10 would warn about a leak that is not one.
+    setMaxListeners(0, this.#lifetime.signal);
     this.#socket = new WebSocket(params.url, {
       headers: params.headers,
       handshakeTimeout: params.welcomeTimeoutMs,
@@ -211,16 +215,22 @@ function rawToString(data: WebSocket.RawData): string {
 /** Rebuild the error of a refused upgrade from its HTTP status and (Soorma-shaped) JSON body. */
 export function rejectionError(status: number, body: string): SoormaError {
   let code: unknown;
+  let reason: unknown;
   let message = `the gateway refused the WebSocket upgrade with HTTP ${status}`;
   try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+    const parsed = JSON.parse(body) as {
+      error?: { code?: unknown; message?: unknown; details?: { reason?: unknown } };
+    };
     code = parsed.error?.code;
+    reason = parsed.error?.details?.reason;
     if (typeof parsed.error?.message === "string") message = parsed.error.message;
   } catch {
     // Not JSON: fall back to the status code below.
   }
   if (status === 401 || code === "SOORMA_ERR_UNAUTHENTICATED") {
-    return new AuthError("SOORMA_ERR_UNAUTHENTICATED", message, { details: { status } });
+    // `reason` (e.g. "expired") tells the client whether fresh credentials could help.
+    const details = typeof reason === "string" ? { status, reason } : { status };
+    return new AuthError("SOORMA_ERR_UNAUTHENTICATED", message, { details });
   }
   if (status === 403 || code === "SOORMA_ERR_FORBIDDEN") {
     return new AuthError("SOORMA_ERR_FORBIDDEN", message, { details: { status } });

@@ -23,7 +23,12 @@ import {
   type PublishOptions,
   type PublishResult,
 } from "./publish-options.js";
-import { remoteErrorFromFrame, TERMINAL_ERROR_CODES } from "./remote-error.js";
+import {
+  authFailureReason,
+  isHelloTimeout,
+  remoteErrorFromFrame,
+  TERMINAL_ERROR_CODES,
+} from "./remote-error.js";
 import { RequestTracker } from "./request-tracker.js";
 import { type ClientStatus, type StatusChange, StatusTracker } from "./status.js";
 import { assertTopicName, normaliseEventTypes, type Subscription } from "./subscriptions.js";
@@ -298,7 +303,7 @@ export class EventBusClient {
     const wasWelcomed = this.#welcome !== undefined;
     this.#connection = undefined;
     this.#welcome = undefined;
-    if (outcome.error !== undefined && TERMINAL_ERROR_CODES.has(outcome.error.code)) {
+    if (outcome.error !== undefined && this.#isTerminal(outcome.error)) {
       this.#fail(outcome.error);
       return;
     }
@@ -322,6 +327,18 @@ export class EventBusClient {
     const delay = backoffDelay(this.#failedAttempts, this.#options.reconnect);
     this.#log.debug("reconnect scheduled", { attempt: this.#failedAttempts, delay_ms: delay });
     this.#retryTimer = setTimeout(() => void this.#openConnection(), delay);
+  }
+
+  /**
+   * True when reconnecting cannot help, so the client must stop. Expired credentials are the exception when the
+   * `token` option is a function: it is called again for the next connection and may return a fresh token. A
+   * `hello` that came too late is retried too.
+   */
+  #isTerminal(error: SoormaError): boolean {
+    if (!TERMINAL_ERROR_CODES.has(error.code)) return false;
+    if (isHelloTimeout(error)) return false;
+    const refreshable = typeof this.#options.auth?.token === "function";
+    return !(refreshable && authFailureReason(error) === "expired");
   }
 
   /** A connect() that gave up before the first welcome stops the attempts it started: nobody wants them. */
@@ -470,11 +487,15 @@ export class EventBusClient {
     // cannot succeed, so waiting for a welcome that never comes would only hide the cause.
     const refusesHello =
       this.#welcome === undefined && frame.req_id === undefined && frame.delivery_id === undefined;
-    if (TERMINAL_ERROR_CODES.has(error.code) && (frame.fatal || refusesHello)) {
+    if (this.#isTerminal(error) && (frame.fatal || refusesHello)) {
       this.#fail(error);
       return;
     }
     if (!frame.fatal) return;
+    if (authFailureReason(error) === "expired") {
+      this.#log.info("credentials expired; reconnecting with a fresh token", { code: error.code });
+      return;
+    }
     // The gateway closes the socket after a fatal frame; the close handler reconnects.
     this.#log.warn("fatal error from the gateway; reconnecting", { error });
   }

@@ -1,4 +1,4 @@
-import { type ErrorCode, type ErrorFrame, isErrorCode, RemoteError } from "@soorma/common";
+import { type ErrorCode, type ErrorFrame, isErrorCode, RemoteError, type SoormaError } from "@soorma/common";
 
 /**
  * Codes after which reconnecting cannot help: the credentials, the identity or the protocol version are wrong
@@ -25,4 +25,25 @@ export function remoteErrorFromFrame(frame: ErrorFrame): RemoteError {
   if (isErrorCode(frame.code)) return new RemoteError(frame.code, frame.message, { details });
   details.remote_code = frame.code;
   return new RemoteError("SOORMA_ERR_INTERNAL", frame.message, { details });
+}
+
+/**
+ * The `details.reason` of an authentication failure (`"expired"`, `"invalid"` …), whether it came in an
+ * `error` frame (`details.remote.reason`) or in the body of a refused upgrade (`details.reason`).
+ */
+export function authFailureReason(error: SoormaError): string | undefined {
+  if (error.code !== "SOORMA_ERR_UNAUTHENTICATED") return undefined;
+  const details = error.details as { reason?: unknown; remote?: { reason?: unknown } } | undefined;
+  const reason = details?.reason ?? details?.remote?.reason;
+  return typeof reason === "string" ? reason : undefined;
+}
+
+/**
+ * True for the fatal `SOORMA_ERR_HELLO_REQUIRED` a gateway sends when no `hello` arrived in time: unlike a
+ * frame sent before `hello` (a client bug), a late `hello` (a stalled process) is fixed by reconnecting.
+ */
+export function isHelloTimeout(error: SoormaError): boolean {
+  if (error.code !== "SOORMA_ERR_HELLO_REQUIRED") return false;
+  const remote = (error.details as { remote?: { limit?: unknown } } | undefined)?.remote;
+  return remote?.limit === "helloTimeoutMs";
 }

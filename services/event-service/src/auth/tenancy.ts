@@ -5,7 +5,10 @@ import type { Principal } from "./principal.js";
  * The event as it will be stored: `platform_tenant_id` set from the caller's credentials, replacing whatever
  * the client wrote there. `tenant_id` and `user_id` belong to the application and pass through unverified.
  */
-export function stampPlatformTenant(event: EventEnvelope, principal: Pick<Principal, "tenant">): EventEnvelope {
+export function stampPlatformTenant(
+  event: EventEnvelope,
+  principal: Pick<Principal, "tenant">,
+): EventEnvelope {
   return { ...event, platform_tenant_id: principal.tenant };
 }
 

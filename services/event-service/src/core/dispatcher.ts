@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { BrokerUnavailableError, MAX_PREFETCH, ProtocolError, SoormaError } from "@soorma/common";
+import { belongsToTenant } from "../auth/tenancy.js";
 import type { BrokerAdapter, BrokerMessage, InboxKey } from "../broker/adapter.js";
 import type { LastError } from "./dead-letter.js";
 import { InboxPump } from "./inbox-pump.js";
@@ -41,6 +42,8 @@ export interface MemberSnapshot {
   readonly prefetch: number;
   readonly inFlight: number;
   readonly topics: string[];
+  /** True while the member reads too slowly and gets no new deliveries. */
+  readonly paused: boolean;
 }
 
 /** A consumer group with local members, as the admin API shows it. */
@@ -214,6 +217,7 @@ export class Dispatcher {
         prefetch: member.prefetch,
         inFlight: member.deliveries.size,
         topics: [...member.subscriptions.keys()],
+        paused: member.isPaused,
       })),
       topics: [...group.pumps.keys()],
     }));
@@ -296,6 +300,23 @@ export class Dispatcher {
   }
 
   private deliver(member: Member, topic: string, message: BrokerMessage, onSettled: () => void): void {
+    if (!belongsToTenant(message.envelope, member.tenant)) {
+      // Inboxes are per tenant, so this is a namespacing bug in an adapter. Dropping the event from the wrong
+      // inbox is the safe choice: delivering it, retrying it or dead-lettering it here would all show it to
+      // the wrong tenant.
+      this.logger.error(
+        {
+          ...keyOf(member, topic),
+          eventId: message.envelope.id,
+          eventTenant: message.envelope.platform_tenant_id,
+        },
+        "an inbox held an event of another platform tenant; dropped without delivery",
+      );
+      onSettled();
+      member.notifyCreditsFreed();
+      this.track(this.settler.ack(message, keyOf(member, topic)));
+      return;
+    }
     const delivery: HeldDelivery = {
       id: randomUUID(),
       topic,

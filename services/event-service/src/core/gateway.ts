@@ -1,19 +1,27 @@
 import { randomUUID } from "node:crypto";
 import { BrokerUnavailableError, type EventEnvelope, ProtocolError, SoormaError } from "@soorma/common";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { Principal } from "../auth/principal.js";
+import { stampPlatformTenant } from "../auth/tenancy.js";
 import type { BrokerAdapter, PublishReceipt } from "../broker/adapter.js";
 import type { GatewayConfig } from "../config.js";
+import type { LimitsConfig } from "../limits/config.js";
+import { type ConnectionCounter, createConnectionCounter } from "../limits/connection-counter.js";
+import { CLOSE_CODES } from "./close-codes.js";
 import { Dispatcher } from "./dispatcher.js";
 import type { CoreLogger } from "./logger.js";
 import { Session, type SessionHost, type SessionTerms, type SessionTransport } from "./session.js";
 
 /** WebSocket close code sent to members when the gateway shuts down ("going away"). */
-export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_GOING_AWAY = CLOSE_CODES.goingAway;
 
 /** Options of {@link Gateway}. */
 export interface GatewayOptions {
   readonly config: GatewayConfig;
   /** A connected adapter. The gateway never closes it; the broker plugin does. */
   readonly adapter: BrokerAdapter;
+  /** Turns credentials into principals (built from `config.auth` at start). */
+  readonly authenticator: Authenticator;
   readonly logger: CoreLogger;
   /** Reported in `welcome`. */
   readonly serverVersion: string;
@@ -37,6 +45,10 @@ export class Gateway implements SessionHost {
   readonly dispatcher: Dispatcher;
   readonly logger: CoreLogger;
   readonly terms: SessionTerms;
+  readonly authenticator: Authenticator;
+  readonly limits: LimitsConfig;
+  /** Open WebSocket connections per platform tenant. */
+  readonly connections: ConnectionCounter;
   /** Open WebSocket sessions. */
   readonly sessions = new Set<Session>();
   private draining = false;
@@ -46,6 +58,9 @@ export class Gateway implements SessionHost {
     this.config = options.config;
     this.adapter = options.adapter;
     this.logger = options.logger;
+    this.authenticator = options.authenticator;
+    this.limits = options.config.limits;
+    this.connections = createConnectionCounter(options.config.limits);
     this.terms = {
       leaseMs: options.config.leaseMs,
       maxAttempts: options.config.maxAttempts,
@@ -78,7 +93,7 @@ export class Gateway implements SessionHost {
   async publish(event: EventEnvelope, tenant: string): Promise<PublishReceipt> {
     if (this.draining) throw drainingError();
     try {
-      return await this.adapter.publish({ ...event, platform_tenant_id: tenant });
+      return await this.adapter.publish(stampPlatformTenant(event, { tenant }));
     } catch (error) {
       throw error instanceof SoormaError
         ? error
@@ -86,15 +101,15 @@ export class Gateway implements SessionHost {
     }
   }
 
-  /** Create the session of a new WebSocket connection; it unregisters itself when the socket closes. */
-  openSession(transport: SessionTransport, tenant: string = this.config.defaultTenant): Session {
-    const session = new Session({
-      connectionId: randomUUID(),
-      tenant,
-      host: this,
-      transport,
-    });
+  /**
+   * Create and start the session of a new WebSocket connection; report its socket's close with
+   * {@link closeSession}. `principal` is who the upgrade request authenticated as (always set in open mode);
+   * without it the connection's `hello` must carry credentials.
+   */
+  openSession(transport: SessionTransport, principal?: Principal): Session {
+    const session = new Session({ connectionId: randomUUID(), host: this, transport, principal });
     this.sessions.add(session);
+    session.start();
     return session;
   }
 

@@ -1,12 +1,5 @@
 import { createSlowConsumerGuard, type SlowConsumerGuard } from "../limits/slow-consumer.js";
 
-/**
- * Above this multiple of the send-buffer limit a connection is evicted at once, without waiting for the grace
- * time: while a member is paused only replies to its own requests are still queued, and a client that keeps
- * writing without ever reading must not grow gateway memory for the whole grace time.
- */
-export const HARD_LIMIT_FACTOR = 4;
-
 /** How often a paused connection's buffer is looked at again (it shrinks without any event telling us). */
 const MAX_POLL_MS = 100;
 const MIN_POLL_MS = 10;
@@ -23,15 +16,15 @@ export interface SendBufferWatchOptions {
   readonly onPause: () => void;
   /** The buffer drained below the limit: deliveries may flow again. */
   readonly onResume: () => void;
-  /** The connection stayed slow past the grace time (or passed the hard limit): close it. Called once. */
+  /** The connection stayed slow past the grace time: close it. Called once. */
   readonly onEvict: () => void;
 }
 
 /**
- * Watches one socket's send buffer so that a client that stops reading cannot make the gateway queue its
- * deliveries in memory: over the limit the member is paused (the backlog stays in the broker), under it again
- * it resumes, and after the grace time, or past {@link HARD_LIMIT_FACTOR} times the limit, it is evicted.
- * Call {@link check} after every frame sent; while paused the watch polls by itself.
+ * Watches one socket's send buffer so that a client that stops reading cannot make the gateway queue frames
+ * for it in memory: over the limit it is paused, under it again it resumes, and when it stays over the limit
+ * for the grace time it is evicted. Call {@link check} after every frame sent; while paused the watch polls by
+ * itself, because a draining buffer raises no event.
  */
 export class SendBufferWatch {
   private readonly options: SendBufferWatchOptions;
@@ -58,9 +51,7 @@ export class SendBufferWatch {
   /** Classify the buffer now and act on it. */
   check(): void {
     if (this.stopped) return;
-    const buffered = this.options.bufferedBytes();
-    const state =
-      buffered > this.options.maxBufferedBytes * HARD_LIMIT_FACTOR ? "evict" : this.guard.check(buffered);
+    const state = this.guard.check(this.options.bufferedBytes());
     if (state === "evict") {
       this.stop();
       this.options.onEvict();

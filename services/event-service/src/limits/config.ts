@@ -11,11 +11,11 @@ export const LimitsConfigSchema = z.strictObject({
    * Sustained frames per second one connection may send (`SOORMA_MAX_FRAMES_PER_SECOND`). Every frame counts,
    * acks included (a worker sends one per event it handles, a publisher one per event): the default leaves
    * room for one connection to carry what one gateway core can, and stops a client that floods the socket in a
-   * loop. @default 10000
+   * loop. @default 20000
    */
-  maxFramesPerSecond: z.number().int().min(1).max(1_000_000).default(10_000),
-  /** Frames a connection may send in a burst above the sustained rate (`SOORMA_FRAME_BURST`). @default 20000 */
-  frameBurst: z.number().int().min(1).max(1_000_000).default(20_000),
+  maxFramesPerSecond: z.number().int().min(1).max(1_000_000).default(20_000),
+  /** Frames a connection may send in a burst above the sustained rate (`SOORMA_FRAME_BURST`). @default 40000 */
+  frameBurst: z.number().int().min(1).max(1_000_000).default(40_000),
   /**
    * Rate-limited frames in a row after which the connection is closed, so a client that ignores
    * `SOORMA_ERR_RATE_LIMITED` cannot keep the gateway busy answering it

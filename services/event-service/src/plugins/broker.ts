@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import type { Authenticator } from "../auth/authenticator.js";
 import type { BrokerAdapter } from "../broker/adapter.js";
 import type { GatewayConfig } from "../config.js";
 import type { Dispatcher } from "../core/dispatcher.js";
@@ -21,6 +22,8 @@ export interface BrokerPluginOptions {
   readonly config: GatewayConfig;
   /** The adapter to connect; the plugin owns it from now on and closes it when the app closes. */
   readonly adapter: BrokerAdapter;
+  /** Built from `config.auth` at start (see `createAuthenticator`). */
+  readonly authenticator: Authenticator;
   readonly serverVersion: string;
   /** Longest wait of one idle pull. @default 1000 */
   readonly pullWaitMs?: number;
@@ -43,6 +46,7 @@ export const brokerPlugin = fp(
     const gateway = new Gateway({
       config: options.config,
       adapter,
+      authenticator: options.authenticator,
       logger: app.log,
       serverVersion: options.serverVersion,
       pullWaitMs: options.pullWaitMs,

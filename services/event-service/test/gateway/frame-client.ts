@@ -23,6 +23,15 @@ export function nextReqId(): string {
   return `r-${requestCounter}`;
 }
 
+/** Fields of a `hello` a test may set; the rest is filled in. */
+export interface HelloFields {
+  agent_id?: string;
+  agent_name?: string;
+  prefetch?: number;
+  /** Credentials in the hello instead of the upgrade's `Authorization` header. */
+  auth?: { api_key?: string; token?: string };
+}
+
 /** How a socket closed. */
 export interface CloseInfo {
   readonly code: number;
@@ -59,9 +68,13 @@ export class FrameClient {
     socket.on("close", (code, reason) => closed.resolve({ code, reason: reason.toString() }));
   }
 
-  /** Open a connection to `baseUrl` (`ws://host:port`) on the protocol path. */
-  static async connect(baseUrl: string, options: WebSocket.ClientOptions = {}): Promise<FrameClient> {
-    const socket = new WebSocket(`${baseUrl}${WS_PATH}`, options);
+  /** Open a connection to `baseUrl` (`ws://host:port`) on the protocol path (plus `query`, e.g. `?a=b`). */
+  static async connect(
+    baseUrl: string,
+    options: WebSocket.ClientOptions = {},
+    query = "",
+  ): Promise<FrameClient> {
+    const socket = new WebSocket(`${baseUrl}${WS_PATH}${query}`, options);
     const client = new FrameClient(socket);
     const opened = new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
@@ -74,12 +87,13 @@ export class FrameClient {
     return client;
   }
 
-  /** Connect and say hello; resolves with the client and the welcome. */
+  /** Connect (with `options`, e.g. an `Authorization` header) and say hello; resolves with the client and the welcome. */
   static async open(
     baseUrl: string,
-    hello: { agent_id?: string; agent_name?: string; prefetch?: number } = {},
+    hello: HelloFields = {},
+    options: WebSocket.ClientOptions = {},
   ): Promise<{ client: FrameClient; welcome: WelcomeFrame }> {
-    const client = await FrameClient.connect(baseUrl);
+    const client = await FrameClient.connect(baseUrl, options);
     const welcome = await client.hello(hello);
     return { client, welcome };
   }
@@ -90,17 +104,21 @@ export class FrameClient {
   }
 
   /** Say hello and wait for the welcome. */
-  async hello(
-    fields: { agent_id?: string; agent_name?: string; prefetch?: number } = {},
-  ): Promise<WelcomeFrame> {
+  async hello(fields: HelloFields = {}): Promise<WelcomeFrame> {
+    this.sendHello(fields);
+    return this.next("welcome");
+  }
+
+  /** Send a hello without waiting for the answer (for hellos the gateway is expected to refuse). */
+  sendHello(fields: HelloFields = {}): void {
     this.send({
       type: "hello",
       protocol: PROTOCOL_VERSION,
       agent_id: fields.agent_id ?? `agent-${Math.random().toString(16).slice(2, 10)}`,
       ...(fields.agent_name === undefined ? {} : { agent_name: fields.agent_name }),
       ...(fields.prefetch === undefined ? {} : { prefetch: fields.prefetch }),
+      ...(fields.auth === undefined ? {} : { auth: fields.auth }),
     });
-    return this.next("welcome");
   }
 
   /** Subscribe and wait for `subscribed`. */

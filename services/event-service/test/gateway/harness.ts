@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import type { BrokerAdapter } from "../../src/broker/adapter.js";
 import { createMemoryAdapter } from "../../src/broker/memory.js";
-import type { GatewayConfig } from "../../src/config.js";
+import type { GatewayConfigInput } from "../../src/config.js";
 import type { FrameClient } from "./frame-client.js";
 
 /** A gateway listening on a free loopback port, on a fresh memory adapter. */
@@ -20,14 +20,15 @@ export interface TestGateway {
 }
 
 /**
- * Start a gateway for one test (on a fresh memory adapter unless `adapter` is given); close it in
- * `afterEach` / `finally`.
+ * Start a gateway for one test (on a fresh memory adapter unless `adapter` is given, silent unless `logger` is
+ * given); close it in `afterEach` / `finally`.
  */
 export async function startGateway(
-  config: Partial<GatewayConfig> = {},
+  config: GatewayConfigInput = {},
   adapter: BrokerAdapter = createMemoryAdapter(),
+  logger: boolean | object = false,
 ): Promise<TestGateway> {
-  const app = await buildApp({ config: { broker: "memory", ...config }, adapter, pullWaitMs: 200 });
+  const app = await buildApp({ config: { broker: "memory", ...config }, adapter, pullWaitMs: 200, logger });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const address = app.server.address();
   if (address === null || typeof address === "string") throw new Error("gateway has no TCP address");

@@ -19,8 +19,8 @@ function configError(fn: () => unknown): SoormaError {
 describe("limits config", () => {
   it("limits config - defaults", () => {
     expect(loadLimitsConfig({})).toEqual({
-      maxFramesPerSecond: 10_000,
-      frameBurst: 20_000,
+      maxFramesPerSecond: 20_000,
+      frameBurst: 40_000,
       rateLimitedFramesBeforeClose: 100,
       maxSubscriptionsPerConnection: 100,
       maxConnectionsPerTenant: 1000,
