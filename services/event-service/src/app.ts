@@ -68,11 +68,18 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     await options.adapter?.close().catch(() => undefined);
     throw error;
   }
-  const adapter = options.adapter ?? createAdapter(config);
   const app = Fastify({
     logger: (options.logger ?? false) as FastifyServerOptions["logger"],
     bodyLimit: config.maxMessageBytes,
   });
+  let adapter: BrokerAdapter;
+  try {
+    // Built after Fastify so the adapter's reconnect and bad-message warnings reach the service log.
+    adapter = options.adapter ?? createAdapter(config, { logger: app.log.child({ component: "broker" }) });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   logSecuritySettings(app, config, authenticator);
   try {
     await app.register(errorHandlerPlugin);

@@ -23,9 +23,14 @@ export type {
   PublishReceipt,
   PullOptions,
 } from "./broker/adapter.js";
+export type { CreateAdapterOptions } from "./broker/factory.js";
 export { createAdapter } from "./broker/factory.js";
+export type { GooglePubSubAdapter, GooglePubSubAdapterOptions } from "./broker/google-pubsub.js";
+export { createGooglePubSubAdapter } from "./broker/google-pubsub.js";
 export type { MemoryAdapterOptions } from "./broker/memory.js";
 export { createMemoryAdapter } from "./broker/memory.js";
+export type { NatsAdapterLogger, NatsJetStreamAdapterOptions } from "./broker/nats-jetstream.js";
+export { createNatsJetStreamAdapter } from "./broker/nats-jetstream.js";
 export type { SqliteAdapterOptions } from "./broker/sqlite.js";
 export { createSqliteAdapter, SQLITE_FILE_NAME } from "./broker/sqlite.js";
 export type { GatewayConfig, GatewayConfigInput, SettingSource } from "./config.js";

@@ -3,8 +3,15 @@ import type { GatewayConfig } from "../config.js";
 import type { BrokerAdapter } from "./adapter.js";
 import { createPubSubAdapterFromConfig } from "./google-pubsub.js";
 import { createMemoryAdapter } from "./memory.js";
+import type { NatsAdapterLogger } from "./nats-jetstream.js";
 import { createNatsJetStreamAdapter } from "./nats-jetstream.js";
 import { createSqliteAdapter, SQLITE_FILE_NAME } from "./sqlite.js";
+
+/** Extras of {@link createAdapter} that do not come from config. */
+export interface CreateAdapterOptions {
+  /** Where adapters that log on their own (NATS reconnects, undecodable messages) report; pino fits. */
+  logger?: NatsAdapterLogger;
+}
 
 /**
  * Create the adapter `config.broker` names: the one place that picks an adapter. The adapter is not connected
@@ -12,7 +19,7 @@ import { createSqliteAdapter, SQLITE_FILE_NAME } from "./sqlite.js";
  *
  * @throws ConfigError when the named adapter is not available
  */
-export function createAdapter(config: GatewayConfig): BrokerAdapter {
+export function createAdapter(config: GatewayConfig, options: CreateAdapterOptions = {}): BrokerAdapter {
   switch (config.broker) {
     case "memory":
       return createMemoryAdapter();
@@ -39,6 +46,7 @@ export function createAdapter(config: GatewayConfig): BrokerAdapter {
         password: config.nats.password,
         token: config.nats.token,
         credsFile: config.nats.credsFile,
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
       });
     case "pubsub":
       return createPubSubAdapterFromConfig(config);
