@@ -36,7 +36,11 @@ export type { Delivery, NackOptions } from "./client/delivery.js";
 export type { CloseOptions } from "./client/event-bus-client.js";
 export { EventBusClient } from "./client/event-bus-client.js";
 export type { AuthOptions, EventBusClientOptions } from "./client/options.js";
-export { DEFAULT_MAX_BUFFERED_PUBLISHES, DEFAULT_REQUEST_TIMEOUT_MS } from "./client/options.js";
+export {
+  DEFAULT_MAX_BUFFERED_PUBLISHES,
+  DEFAULT_MAX_IN_FLIGHT_PUBLISHES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from "./client/options.js";
 export type { CallOptions, PublishOptions, PublishResult } from "./client/publish-options.js";
 export type { ClientStatus, StatusChange } from "./client/status.js";
 export type { Logger, LogLevel } from "./logger.js";

@@ -2,6 +2,7 @@ import { DEFAULT_PREFETCH } from "@soorma/common";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_MAX_BUFFERED_PUBLISHES,
+  DEFAULT_MAX_IN_FLIGHT_PUBLISHES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   defaultAgentId,
   resolveClientOptions,
@@ -9,14 +10,17 @@ import {
 import { SDK_CLIENT_NAME } from "../src/version.js";
 
 describe("client options", () => {
-  it("defaults - prefetch 16, 30 s request timeout, 10000 buffered publishes", () => {
+  it("defaults - prefetch 16, 30 s request timeout, 10000 buffered publishes, 128 in flight", () => {
     const options = resolveClientOptions({ url: "ws://127.0.0.1:1" });
     expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(30_000);
     expect(DEFAULT_MAX_BUFFERED_PUBLISHES).toBe(10_000);
+    // Below the gateway's default maxPendingPublishesPerConnection (256), so defaults never get refused.
+    expect(DEFAULT_MAX_IN_FLIGHT_PUBLISHES).toBe(128);
     expect(options).toMatchObject({
       prefetch: DEFAULT_PREFETCH,
       requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
       maxBufferedPublishes: DEFAULT_MAX_BUFFERED_PUBLISHES,
+      maxInFlightPublishes: DEFAULT_MAX_IN_FLIGHT_PUBLISHES,
       agentName: undefined,
     });
   });
@@ -44,6 +48,11 @@ describe("client options", () => {
     expect(() => resolveClientOptions({ requestTimeoutMs: 0 })).toThrow(
       expect.objectContaining({ code: "SOORMA_ERR_CONFIG_INVALID" }),
     );
+    for (const maxInFlightPublishes of [0, 1.5, Number.NaN]) {
+      expect(() => resolveClientOptions({ maxInFlightPublishes })).toThrow(
+        expect.objectContaining({ code: "SOORMA_ERR_CONFIG_INVALID" }),
+      );
+    }
   });
 
   it("client name - hello names the package and its version", () => {

@@ -23,9 +23,11 @@ import {
   type PublishOptions,
   type PublishResult,
 } from "./publish-options.js";
+import { PublishWindow } from "./publish-window.js";
 import {
   authFailureReason,
   isHelloTimeout,
+  publishRefusalOf,
   remoteErrorFromFrame,
   TERMINAL_ERROR_CODES,
 } from "./remote-error.js";
@@ -51,8 +53,10 @@ const KEEPALIVE_INTERVAL_MS = 15_000;
  * After connect() it stays connected: when the connection drops it reconnects forever with exponential backoff
  * and jitter, says hello again, re-subscribes every topic and re-sends every unconfirmed publish (same event
  * id, so the gateway stores it once). Publishes made while offline are buffered and sent, in order, once the
- * gateway is back. Only fatal errors that a retry cannot fix (bad credentials, unsupported protocol version) and
- * close() end it.
+ * gateway is back. At most `maxInFlightPublishes` publish frames are unanswered at a time; a publish the gateway
+ * refuses for now (too many pending, rate limited) is queued again in its place and sent later, never failed for
+ * it. Only fatal errors that a retry cannot fix (bad credentials, unsupported protocol version) and close() end
+ * it.
  *
  * @example
  * const client = new EventBusClient({ agentName: "billing" });
@@ -71,6 +75,7 @@ export class EventBusClient {
   readonly #status: StatusTracker;
   readonly #requests = new RequestTracker();
   readonly #publishes: PublishBuffer;
+  readonly #publishWindow: PublishWindow;
   readonly #subscriptions = new Map<string, Subscription>();
   /** Callers of connect() waiting for a `welcome`. */
   readonly #connectWaiters = new RequestTracker();
@@ -83,6 +88,8 @@ export class EventBusClient {
   /** Failed connection attempts since the last `welcome`; drives the backoff. */
   #failedAttempts = 0;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** Ends the pause in sending publishes after the gateway refused one for now. */
+  #publishResumeTimer: NodeJS.Timeout | undefined;
   /** True from connect() until close() or a fatal error: the client keeps (re)connecting. */
   #running = false;
   #everConnected = false;
@@ -97,6 +104,7 @@ export class EventBusClient {
     this.agentName = this.#options.agentName;
     this.#log = this.#options.logger;
     this.#publishes = new PublishBuffer(this.#options.maxBufferedPublishes);
+    this.#publishWindow = new PublishWindow(this.#options.maxInFlightPublishes);
     this.#status = new StatusTracker((error) => this.#log.error("status listener threw", { error }));
   }
 
@@ -141,11 +149,13 @@ export class EventBusClient {
   /**
    * Publish an event and resolve once the gateway stored it. While offline the publish is buffered and sent after
    * reconnecting; a publish whose connection dropped before the answer is re-sent with the same id, so the gateway
-   * stores it once.
+   * stores it once. Publishes go out in the order they were made, at most `maxInFlightPublishes` unanswered at a
+   * time; one the gateway refuses for now (`SOORMA_ERR_LIMIT_EXCEEDED`, `SOORMA_ERR_RATE_LIMITED`) is sent again.
    *
    * @throws ValidationError for an invalid envelope or topic (nothing is sent); LimitError
    * `SOORMA_ERR_LIMIT_EXCEEDED` when maxBufferedPublishes publishes already wait; TimeoutError when not confirmed in
-   * time (it counts while buffered); RemoteError with the gateway's code when it refused the event;
+   * time (it counts while buffered and while refused for now); RemoteError with the gateway's code when it refused
+   * the event for good;
    * ClientClosedError when the client closed first.
    */
   async publish(options: PublishOptions, call: CallOptions = {}): Promise<PublishResult> {
@@ -153,14 +163,14 @@ export class EventBusClient {
     if (unusable !== undefined) throw unusable;
     const event = buildEnvelope(options, this.agentName ?? this.agentId);
     const reqId = this.#nextRequestId("p");
-    const entry = this.#publishes.add(reqId, event);
+    this.#publishes.add(reqId, event);
     const result = this.#requests.track<PublishResult>(reqId, {
       timeoutMs: call.timeout ?? this.#options.requestTimeoutMs,
       signal: call.signal,
       what: `publish of ${event.type} (${event.id}) on ${event.topic}`,
       onCancel: () => this.#forgetPublish(reqId),
     });
-    if (this.#canSendNow()) this.#sendPublish(this.#connection!, entry);
+    this.#sendWaitingPublishes();
     return result;
   }
 
@@ -303,6 +313,7 @@ export class EventBusClient {
     const wasWelcomed = this.#welcome !== undefined;
     this.#connection = undefined;
     this.#welcome = undefined;
+    this.#resetPublishWindow();
     if (outcome.error !== undefined && this.#isTerminal(outcome.error)) {
       this.#fail(outcome.error);
       return;
@@ -362,6 +373,7 @@ export class EventBusClient {
     this.#connectWaiters.rejectAll(error);
     this.#requests.rejectAll(error);
     this.#publishes.clear();
+    this.#resetPublishWindow();
     this.#notifyIfBufferEmpty();
     this.#subscriptions.clear();
     void this.#connection?.close(1000, "fatal error");
@@ -380,6 +392,7 @@ export class EventBusClient {
     this.#connectWaiters.rejectAll(closed);
     this.#requests.rejectAll(closed);
     this.#publishes.clear();
+    this.#resetPublishWindow();
     this.#notifyIfBufferEmpty();
     this.#subscriptions.clear();
     const connection = this.#connection;
@@ -423,8 +436,10 @@ export class EventBusClient {
         this.#requests.resolve(frame.req_id, undefined);
         return;
       case "published":
+        this.#publishWindow.confirmed(frame.req_id);
         this.#forgetPublish(frame.req_id);
         this.#requests.resolve(frame.req_id, { event_id: frame.event_id, duplicate: frame.duplicate });
+        this.#sendWaitingPublishes();
         return;
       case "delivery":
         this.#onDelivery(connection, frame);
@@ -453,9 +468,12 @@ export class EventBusClient {
     });
     this.#status.set("connected");
     this.#connectWaiters.resolveAll(undefined);
-    // Subscriptions first, then publishes oldest first: the order the caller made them in.
+    // Subscriptions first, then publishes oldest first: the order the caller made them in. Whatever was sent on
+    // the last connection without an answer goes out again (same id, so the broker stores it once).
     for (const subscription of this.#subscriptions.values()) this.#resubscribe(connection, subscription);
-    for (const entry of this.#publishes.unsentOn(connection.seq)) this.#sendPublish(connection, entry);
+    this.#resetPublishWindow();
+    this.#publishes.requeueAll();
+    this.#sendWaitingPublishes();
   }
 
   #onDelivery(connection: Connection, frame: DeliveryFrame): void {
@@ -501,15 +519,8 @@ export class EventBusClient {
   }
 
   #failRequest(reqId: string, error: SoormaError): void {
-    const publish = this.#publishes.get(reqId);
-    if (publish !== undefined) {
-      if (error.code === "SOORMA_ERR_DRAINING") {
-        // Nothing was stored; the next connection sends it again.
-        publish.sentOn = undefined;
-        return;
-      }
-      this.#forgetPublish(reqId);
-      this.#requests.reject(reqId, error);
+    if (this.#publishWindow.has(reqId) || this.#publishes.get(reqId) !== undefined) {
+      this.#onPublishError(reqId, error);
       return;
     }
     const subscription = [...this.#subscriptions.values()].find((s) => s.pendingReqId === reqId);
@@ -534,6 +545,66 @@ export class EventBusClient {
     );
   }
 
+  /**
+   * Send waiting publishes, oldest first, while the window has room. Called whenever room may have appeared: a
+   * new publish, a confirmation, a new connection, the end of a pause after a refusal.
+   */
+  #sendWaitingPublishes(): void {
+    if (!this.#canSendNow()) return;
+    const connection = this.#connection!;
+    while (this.#publishWindow.canSend()) {
+      const entry = this.#publishes.next();
+      if (entry === undefined) return;
+      this.#sendPublish(connection, entry);
+    }
+  }
+
+  /**
+   * The gateway answered a publish with an error. A refusal for now (too many pending, rate limited) puts it back
+   * in the queue, in its place by age, and pauses sending for a while; its deadline keeps running. Draining
+   * stores nothing either: the next connection sends it again. Anything else fails the publish.
+   */
+  #onPublishError(reqId: string, error: SoormaError): void {
+    const refusal = publishRefusalOf(error);
+    if (refusal !== undefined) {
+      const pauseMs = this.#publishWindow.refused(reqId, refusal);
+      this.#publishes.requeue(reqId);
+      this.#log.debug("publish refused for now; queued again", {
+        req_id: reqId,
+        code: error.code,
+        pause_ms: pauseMs,
+        in_flight: this.#publishWindow.inFlight,
+        window: this.#publishWindow.limit,
+      });
+      this.#schedulePublishResume(pauseMs);
+      return;
+    }
+    this.#publishWindow.failed(reqId);
+    if (error.code === "SOORMA_ERR_DRAINING") {
+      this.#publishes.requeue(reqId);
+      return;
+    }
+    this.#forgetPublish(reqId);
+    this.#requests.reject(reqId, error);
+    this.#sendWaitingPublishes();
+  }
+
+  #schedulePublishResume(delayMs: number): void {
+    clearTimeout(this.#publishResumeTimer);
+    this.#publishResumeTimer = setTimeout(() => {
+      this.#publishResumeTimer = undefined;
+      this.#publishWindow.resume();
+      this.#sendWaitingPublishes();
+    }, delayMs);
+  }
+
+  /** Nothing is in flight on a new (or no) connection, and no pause from the last one applies. */
+  #resetPublishWindow(): void {
+    clearTimeout(this.#publishResumeTimer);
+    this.#publishResumeTimer = undefined;
+    this.#publishWindow.reset();
+  }
+
   #sendPublish(connection: Connection, entry: PendingPublish): void {
     const text = encodeFrame({ type: "publish", req_id: entry.reqId, event: entry.event });
     const limit = this.#welcome?.max_message_bytes;
@@ -548,7 +619,7 @@ export class EventBusClient {
       return;
     }
     connection.sendText(text, "publish");
-    entry.sentOn = connection.seq;
+    this.#publishWindow.sent(entry.reqId);
   }
 
   #sendSubscribe(connection: Connection, subscription: Subscription, reqId: string): void {

@@ -16,6 +16,13 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Default number of publishes that may await confirmation at once before publish() refuses more. */
 export const DEFAULT_MAX_BUFFERED_PUBLISHES = 10_000;
 
+/**
+ * Default number of publish frames one connection has sent and not yet seen answered; the rest wait in the
+ * buffer. Below the gateway's default `SOORMA_MAX_PENDING_PUBLISHES_PER_CONNECTION` (256), so a client with the
+ * defaults is never refused for having too many publishes pending.
+ */
+export const DEFAULT_MAX_IN_FLIGHT_PUBLISHES = 128;
+
 /** Credentials sent as `Authorization: Bearer …` on the WebSocket upgrade, never in the URL. */
 export interface AuthOptions {
   /** A static API key. */
@@ -45,6 +52,14 @@ export interface EventBusClientOptions {
   requestTimeoutMs?: number;
   /** Most publishes awaiting confirmation; beyond it publish() rejects with `SOORMA_ERR_LIMIT_EXCEEDED`. @default DEFAULT_MAX_BUFFERED_PUBLISHES (10000) */
   maxBufferedPublishes?: number;
+  /**
+   * Most publish frames sent on one connection and not yet answered; later publishes wait in the buffer, in
+   * order, and go out as confirmations arrive. Keep it at or below the gateway's
+   * `SOORMA_MAX_PENDING_PUBLISHES_PER_CONNECTION`: publishes the gateway refuses for that reason are not lost
+   * (they are sent again), but each refusal costs a round trip.
+   * @default DEFAULT_MAX_IN_FLIGHT_PUBLISHES (128)
+   */
+  maxInFlightPublishes?: number;
   /** Where the client logs. @default createConsoleLogger() */
   logger?: Logger;
 }
@@ -59,6 +74,7 @@ export interface ResolvedClientOptions {
   reconnect: Required<ReconnectOptions>;
   requestTimeoutMs: number;
   maxBufferedPublishes: number;
+  maxInFlightPublishes: number;
   logger: Logger;
 }
 
@@ -82,6 +98,10 @@ export function resolveClientOptions(options: EventBusClientOptions = {}): Resol
   assertPositive("requestTimeoutMs", requestTimeoutMs);
   const maxBufferedPublishes = options.maxBufferedPublishes ?? DEFAULT_MAX_BUFFERED_PUBLISHES;
   assertPositive("maxBufferedPublishes", maxBufferedPublishes);
+  const maxInFlightPublishes = options.maxInFlightPublishes ?? DEFAULT_MAX_IN_FLIGHT_PUBLISHES;
+  if (!Number.isInteger(maxInFlightPublishes) || maxInFlightPublishes < 1) {
+    throw new ConfigError(`maxInFlightPublishes must be a positive integer, got ${maxInFlightPublishes}`);
+  }
   return {
     url: resolveServiceUrl(options.url),
     agentName,
@@ -91,6 +111,7 @@ export function resolveClientOptions(options: EventBusClientOptions = {}): Resol
     reconnect: resolveReconnectOptions(options.reconnect),
     requestTimeoutMs,
     maxBufferedPublishes,
+    maxInFlightPublishes,
     logger: options.logger ?? createConsoleLogger(),
   };
 }

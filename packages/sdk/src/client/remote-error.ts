@@ -1,4 +1,5 @@
 import { type ErrorCode, type ErrorFrame, isErrorCode, RemoteError, type SoormaError } from "@soorma/common";
+import type { PublishRefusal } from "./publish-window.js";
 
 /**
  * Codes after which reconnecting cannot help: the credentials, the identity or the protocol version are wrong
@@ -46,4 +47,21 @@ export function isHelloTimeout(error: SoormaError): boolean {
   if (error.code !== "SOORMA_ERR_HELLO_REQUIRED") return false;
   const remote = (error.details as { remote?: { limit?: unknown } } | undefined)?.remote;
   return remote?.limit === "helloTimeoutMs";
+}
+
+/**
+ * The refusal an error answering a publish stands for when it only means "not now": too many publishes pending
+ * on the connection (`SOORMA_ERR_LIMIT_EXCEEDED`) or too many frames (`SOORMA_ERR_RATE_LIMITED`). The gateway
+ * stored nothing, so the publish is sent again rather than failed. Undefined for every other error.
+ */
+export function publishRefusalOf(error: SoormaError): PublishRefusal | undefined {
+  let reason: PublishRefusal["reason"];
+  if (error.code === "SOORMA_ERR_LIMIT_EXCEEDED") reason = "too-many-pending";
+  else if (error.code === "SOORMA_ERR_RATE_LIMITED") reason = "rate-limited";
+  else return undefined;
+  const remote = (error.details as { remote?: { retry_after_ms?: unknown } } | undefined)?.remote;
+  const retryAfter = remote?.retry_after_ms;
+  return typeof retryAfter === "number" && retryAfter >= 0
+    ? { reason, retryAfterMs: retryAfter }
+    : { reason };
 }
