@@ -11,6 +11,7 @@ import { brokerPlugin } from "./plugins/broker.js";
 import { errorHandlerPlugin } from "./plugins/error-handler.js";
 import { jsonBodyPlugin } from "./plugins/json-body.js";
 import { adminRoutes } from "./routes/admin.js";
+import { adminInboxRoutes } from "./routes/admin-inboxes.js";
 import { healthRoutes } from "./routes/health.js";
 import { publishRoutes } from "./routes/publish.js";
 import { wsMaxPayloadBytes, wsRoutes } from "./routes/ws.js";
@@ -111,6 +112,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     await app.register(publishRoutes);
     await app.register(healthRoutes);
     await app.register(adminRoutes);
+    await app.register(adminInboxRoutes);
   } catch (error) {
     await app.close().catch(() => undefined);
     throw error;

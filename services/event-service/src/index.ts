@@ -49,5 +49,6 @@ export type { LimitsConfig, LimitsConfigInput } from "./limits/config.js";
 export { LIMITS_ENV_VARS } from "./limits/config.js";
 export type { ErrorBody } from "./plugins/error-handler.js";
 export type { AdminGroup } from "./routes/admin.js";
+export type { ProvisionInboxResponse } from "./routes/admin-inboxes.js";
 export type { PublishResponse } from "./routes/publish.js";
 export { wsMaxPayloadBytes } from "./routes/ws.js";

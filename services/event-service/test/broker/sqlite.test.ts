@@ -51,7 +51,7 @@ describe("sqlite adapter specifics", () => {
     expect(createSqliteAdapter({ path: dbPath() }).capabilities).toEqual({
       durable: true,
       multiReplica: false,
-      survivesBrokerRestart: true,
+      survivesBrokerRestart: false,
       durableDedupe: true,
     });
   });
