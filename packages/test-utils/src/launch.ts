@@ -1,4 +1,5 @@
 import { TimeoutError } from "@soorma/common";
+import type { OutputLines } from "./output-lines.js";
 import { freePort } from "./ports.js";
 import { type ChildExit, ChildExitedError, type ChildHandle } from "./process.js";
 
@@ -21,6 +22,75 @@ export interface LaunchedProcessHandle {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** A launched process that restarts on the same port, with the same arguments, when asked. */
+export interface RestartableProcessHandle extends LaunchedProcessHandle {
+  /** SIGTERM, wait, SIGKILL after the stop deadline. Idempotent per incarnation. */
+  stop(): Promise<ChildExit>;
+  /** Stop the process if it runs, then start it again the same way. */
+  restart(): Promise<void>;
+}
+
+/** Options of {@link startRestartable}. */
+export interface StartRestartableOptions<Fields> {
+  /** Port to run on. `undefined` picks a free one, retried while another process takes it first. */
+  port: number | undefined;
+  /** Start one incarnation on `port`; resolves once it is ready. `restart()` calls it again. */
+  launch: (port: number) => Promise<ChildHandle>;
+  /** Matches what the process's output says when its port was taken. */
+  portTaken: RegExp;
+  /** The handle's own fields, made once the port is known. */
+  fields: (port: number) => Fields;
+  /** The collector every incarnation writes to: what `logs()` reads. */
+  output: OutputLines;
+  /** How many lines `logs()` returns when not told. */
+  logLines: number;
+}
+
+/**
+ * Launch the first incarnation, then resolve with a handle of the launcher's own `fields` plus the members of
+ * {@link RestartableProcessHandle}, which act on whichever incarnation is current.
+ */
+export async function startRestartable<Fields extends object>(
+  options: StartRestartableOptions<Fields>,
+): Promise<Fields & RestartableProcessHandle> {
+  const [port, child] = await launchOnPort(options.port, options.launch, options.portTaken);
+  return restartableHandle(
+    options.fields(port),
+    child,
+    () => options.launch(port),
+    (lines = options.logLines) => options.output.tail(lines),
+  );
+}
+
+/** `fields` plus members that act on the current incarnation: `first`, then each one `relaunch` starts. */
+function restartableHandle<Fields extends object>(
+  fields: Fields,
+  first: ChildHandle,
+  relaunch: () => Promise<ChildHandle>,
+  logs: (lines?: number) => string,
+): Fields & RestartableProcessHandle {
+  let child = first;
+  return {
+    ...fields,
+    get child() {
+      return child;
+    },
+    get running() {
+      return child.running;
+    },
+    stop: () => child.stop(),
+    kill: (signal: NodeJS.Signals = "SIGKILL") => child.kill(signal),
+    async restart() {
+      if (child.running) await child.stop();
+      child = await relaunch();
+    },
+    logs,
+    async [Symbol.asyncDispose]() {
+      await child.stop();
+    },
+  };
+}
+
 /** How many starts on fresh free ports a launcher tries before it gives up. */
 const PORT_ATTEMPTS = 3;
 
@@ -40,11 +110,8 @@ export async function retryWhilePortTaken<T>(start: () => Promise<T>, portTaken:
   }
 }
 
-/**
- * Launch on `port` when one is given; otherwise on a free port, retried as {@link retryWhilePortTaken} says.
- * Resolves with the port used and the child.
- */
-export async function launchOnPort(
+/** Launch on `port` when one is given; otherwise on a free port, retried while it is taken. */
+async function launchOnPort(
   port: number | undefined,
   launch: (port: number) => Promise<ChildHandle>,
   portTaken: RegExp,

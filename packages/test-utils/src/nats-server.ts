@@ -1,10 +1,11 @@
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { SoormaError, TimeoutError } from "@soorma/common";
+import { SoormaError } from "@soorma/common";
+import { killUnlessReady, type LaunchedProcessHandle, pollUntilOk, retryWhilePortTaken } from "./launch.js";
 import { OutputLines } from "./output-lines.js";
 import { freePort } from "./ports.js";
-import { type ChildExit, ChildExitedError, type ChildHandle, spawnChild } from "./process.js";
+import { type ChildExit, type ChildHandle, spawnChild } from "./process.js";
 
 /** Environment variable naming the `nats-server` binary to use instead of looking it up. */
 export const NATS_SERVER_BIN_ENV = "NATS_SERVER_BIN";
@@ -70,7 +71,7 @@ export interface StopNatsServerOptions {
 }
 
 /** A running `nats-server -js` started by {@link startNatsServer}. */
-export interface NatsServerHandle {
+export interface NatsServerHandle extends LaunchedProcessHandle {
   /** Client URL, e.g. `nats://127.0.0.1:41234`; {@link restart} keeps it. */
   readonly url: string;
   readonly port: number;
@@ -78,19 +79,12 @@ export interface NatsServerHandle {
   readonly monitorPort: number;
   /** JetStream store directory. */
   readonly storeDir: string;
-  /** The current incarnation of the process. */
-  readonly child: ChildHandle;
-  /** True while the current incarnation runs. */
-  readonly running: boolean;
   /** Send a signal (default SIGKILL: a crash; the store stays) and wait until the process is gone. */
   kill(signal?: NodeJS.Signals): Promise<ChildExit>;
   /** Stop the server if it runs, then start it again on the same ports, by default with the same store. */
   restart(options?: RestartNatsServerOptions): Promise<void>;
   /** SIGTERM (SIGKILL after 5 s), then remove the store if the launcher created it. Idempotent. */
   stop(options?: StopNatsServerOptions): Promise<void>;
-  /** Output of every incarnation, for assertion messages. */
-  logs(lines?: number): string;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -176,22 +170,16 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
 }
 
 /** Ports probed free can be taken before the server binds them; try a few pairs before giving up. */
-async function launchOnFreePorts(
+function launchOnFreePorts(
   fixedPort: number | undefined,
   launch: (port: number, monitorPort: number) => Promise<ChildHandle>,
 ): Promise<[number, number, ChildHandle]> {
-  const attempts = 3;
-  for (let attempt = 1; ; attempt++) {
+  return retryWhilePortTaken(async () => {
     const port = fixedPort ?? (await freePort());
     let monitorPort = await freePort();
     while (monitorPort === port) monitorPort = await freePort();
-    try {
-      return [port, monitorPort, await launch(port, monitorPort)];
-    } catch (error) {
-      const portTaken = error instanceof ChildExitedError && /address already in use/i.test(error.message);
-      if (!portTaken || attempt >= attempts) throw error;
-    }
-  }
+    return [port, monitorPort, await launch(port, monitorPort)];
+  }, /address already in use/i);
 }
 
 interface LaunchOptions {
@@ -222,41 +210,16 @@ async function launchHealthy(options: LaunchOptions): Promise<ChildHandle> {
     name: `nats-server:${options.port}`,
     output: options.output,
   });
-  try {
-    await waitUntilHealthy(child, `http://127.0.0.1:${options.monitorPort}/healthz`, options.startTimeoutMs);
-    return child;
-  } catch (error) {
-    await child.kill("SIGKILL");
-    throw error;
-  }
-}
-
-/** Poll `/healthz` until it answers 200 (JetStream ready), racing the process's exit and the deadline. */
-async function waitUntilHealthy(child: ChildHandle, healthUrl: string, timeoutMs: number): Promise<void> {
-  const timeoutError = new TimeoutError(
-    `${child.name}: ${healthUrl} never answered 200 within ${timeoutMs} ms`,
+  const healthUrl = `http://127.0.0.1:${options.monitorPort}/healthz`;
+  // `/healthz` answers 200 only once JetStream is ready too.
+  return killUnlessReady(child, () =>
+    pollUntilOk(child, {
+      url: healthUrl,
+      deadline: Date.now() + options.startTimeoutMs,
+      timeoutMessage: `${healthUrl} never answered 200 within ${options.startTimeoutMs} ms`,
+      exitedWhile: "before it was healthy",
+      requestTimeoutMs: 1_000,
+      intervalMs: 25,
+    }),
   );
-  const deadline = Date.now() + timeoutMs;
-  let lastAnswer = "no answer";
-  for (;;) {
-    if (!child.running) {
-      const exit = await child.exited;
-      throw new ChildExitedError(
-        `${child.name} exited before it was healthy\n--- output tail ---\n${child.tail()}`,
-        exit,
-      );
-    }
-    try {
-      const response = await fetch(healthUrl, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 200) return;
-      lastAnswer = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      lastAnswer = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() >= deadline) {
-      timeoutError.message += ` (last: ${lastAnswer})\n--- output tail ---\n${child.tail()}`;
-      throw timeoutError;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }

@@ -1,11 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { TimeoutError } from "@soorma/common";
+import { killUnlessReady, pollUntilOk, type RestartableProcessHandle, startRestartable } from "./launch.js";
 import { BrokerBinaryMissingError } from "./nats-server.js";
 import { OutputLines } from "./output-lines.js";
-import { freePort } from "./ports.js";
-import { type ChildExit, ChildExitedError, type ChildHandle, spawnChild } from "./process.js";
+import { type ChildHandle, spawnChild } from "./process.js";
 
 /** Debian package that ships the emulator. */
 export const PUBSUB_EMULATOR_PACKAGE = "google-cloud-cli-pubsub-emulator";
@@ -83,7 +82,7 @@ export interface StartPubSubEmulatorOptions {
 }
 
 /** A running Pub/Sub emulator started by {@link startPubSubEmulator}. */
-export interface PubSubEmulatorHandle {
+export interface PubSubEmulatorHandle extends RestartableProcessHandle {
   /** `127.0.0.1:<port>`: the value of `PUBSUB_EMULATOR_HOST`. */
   readonly host: string;
   readonly port: number;
@@ -93,22 +92,11 @@ export interface PubSubEmulatorHandle {
    * and `METADATA_SERVER_DETECTION=none` (so the client library never probes a cloud metadata server).
    */
   readonly env: Readonly<Record<string, string>>;
-  /** The current incarnation of the emulator process. */
-  readonly child: ChildHandle;
-  /** True while the current incarnation runs. */
-  readonly running: boolean;
-  /** SIGTERM, wait, SIGKILL after the stop deadline. Idempotent per incarnation. */
-  stop(): Promise<ChildExit>;
-  /** Send a signal (default SIGKILL) and wait until the process is gone. */
-  kill(signal?: NodeJS.Signals): Promise<ChildExit>;
   /**
    * Stop the emulator if it runs and start it again on the same port. The emulator keeps everything in memory:
    * the new one starts EMPTY (no topics, subscriptions or messages).
    */
   restart(): Promise<void>;
-  /** Output of every incarnation (last `lines` lines), for assertion messages. */
-  logs(lines?: number): string;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -142,41 +130,26 @@ export async function startPubSubEmulator(
       stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
     });
 
-  let port: number;
-  let child: ChildHandle;
-  if (options.port !== undefined) {
-    port = options.port;
-    child = await launch(port);
-  } else {
-    [port, child] = await launchOnFreePort(launch);
-  }
-  const host = `127.0.0.1:${port}`;
-  return {
-    host,
-    port,
-    projectId,
-    env: Object.freeze({
-      PUBSUB_EMULATOR_HOST: host,
-      SOORMA_PUBSUB_PROJECT_ID: projectId,
-      METADATA_SERVER_DETECTION: "none",
-    }),
-    get child() {
-      return child;
+  return startRestartable({
+    port: options.port,
+    launch,
+    portTaken: /address already in use/i,
+    fields: (port) => {
+      const host = `127.0.0.1:${port}`;
+      return {
+        host,
+        port,
+        projectId,
+        env: Object.freeze({
+          PUBSUB_EMULATOR_HOST: host,
+          SOORMA_PUBSUB_PROJECT_ID: projectId,
+          METADATA_SERVER_DETECTION: "none",
+        }),
+      };
     },
-    get running() {
-      return child.running;
-    },
-    stop: () => child.stop(),
-    kill: (signal: NodeJS.Signals = "SIGKILL") => child.kill(signal),
-    async restart() {
-      if (child.running) await child.stop();
-      child = await launch(port);
-    },
-    logs: (lines = 60) => output.tail(lines),
-    async [Symbol.asyncDispose]() {
-      await child.stop();
-    },
-  };
+    output,
+    logLines: 60,
+  });
 }
 
 interface LaunchOptions {
@@ -198,57 +171,18 @@ async function launchReady(options: LaunchOptions): Promise<ChildHandle> {
     output: options.output,
     stopTimeoutMs: options.stopTimeoutMs,
   });
-  try {
-    await waitUntilAnswering(child, `http://127.0.0.1:${options.port}/`, options.readyTimeoutMs);
-    return child;
-  } catch (error) {
-    await child.kill("SIGKILL");
-    throw error;
-  }
-}
-
-/** Poll the emulator's HTTP root until it answers 200, racing the process's exit and the deadline. */
-async function waitUntilAnswering(child: ChildHandle, url: string, timeoutMs: number): Promise<void> {
-  const timeoutError = new TimeoutError(`${child.name}: ${url} did not answer within ${timeoutMs} ms`);
-  const deadline = Date.now() + timeoutMs;
-  let lastAnswer = "no answer";
-  for (;;) {
-    if (!child.running) {
-      const exit = await child.exited;
-      throw new ChildExitedError(
-        `${child.name} exited before it was ready\n--- output tail ---\n${child.tail()}`,
-        exit,
-      );
-    }
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 200) return;
-      lastAnswer = `HTTP ${response.status}`;
-    } catch (error) {
-      lastAnswer = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() >= deadline) {
-      timeoutError.message += ` (last: ${lastAnswer})\n--- output tail ---\n${child.tail()}`;
-      throw timeoutError;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A free port can be taken between probing and binding; try a few before giving up. */
-async function launchOnFreePort(
-  launch: (port: number) => Promise<ChildHandle>,
-): Promise<[number, ChildHandle]> {
-  const attempts = 3;
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    try {
-      return [port, await launch(port)];
-    } catch (error) {
-      const portTaken = error instanceof ChildExitedError && /address already in use/i.test(error.message);
-      if (!portTaken || attempt >= attempts) throw error;
-    }
-  }
+  const url = `http://127.0.0.1:${options.port}/`;
+  return killUnlessReady(child, () =>
+    pollUntilOk(child, {
+      url,
+      deadline: Date.now() + options.readyTimeoutMs,
+      timeoutMessage: `${url} did not answer within ${options.readyTimeoutMs} ms`,
+      exitedWhile: "before it was ready",
+      requestTimeoutMs: 1_000,
+      intervalMs: 100,
+      describeAnswer: async (response) => `HTTP ${response.status}`,
+    }),
+  );
 }
 
 function fromDpkg(): string | undefined {

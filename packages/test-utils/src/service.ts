@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigError, TimeoutError } from "@soorma/common";
+import { ConfigError } from "@soorma/common";
+import { killUnlessReady, pollUntilOk, type RestartableProcessHandle, startRestartable } from "./launch.js";
 import { OutputLines } from "./output-lines.js";
-import { freePort } from "./ports.js";
-import { type ChildExit, ChildExitedError, type ChildHandle, spawnChild } from "./process.js";
+import { type ChildExit, type ChildHandle, spawnChild } from "./process.js";
 
 /**
  * The gateway's process entry in this repository. Both `src/` and `dist/` of this package sit one level below
@@ -38,7 +38,7 @@ export interface StartServiceOptions {
 }
 
 /** A gateway process started by {@link startService}. */
-export interface ServiceHandle {
+export interface ServiceHandle extends RestartableProcessHandle {
   /** WebSocket base URL to hand to the SDK, e.g. `ws://127.0.0.1:41234` (the SDK appends the path). */
   readonly url: string;
   /** HTTP base URL, e.g. `http://127.0.0.1:41234`, for `/ready`, `/v1/events/publish`, admin routes. */
@@ -47,19 +47,10 @@ export interface ServiceHandle {
   readonly port: number;
   /** The environment the process was started with (what restart reuses). */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** The current incarnation of the process. */
-  readonly child: ChildHandle;
-  /** True while the current incarnation runs. */
-  readonly running: boolean;
   /** SIGTERM (graceful drain), wait, SIGKILL after the stop deadline. Idempotent per incarnation. */
   stop(): Promise<ChildExit>;
-  /** Send a signal (default SIGKILL: a crash) and wait until the process is gone. */
-  kill(signal?: NodeJS.Signals): Promise<ChildExit>;
   /** Stop the process if it runs, then start it again on the same port with the same env, args and data dir. */
   restart(): Promise<void>;
-  /** Output of every incarnation (last `lines` lines), for assertion messages. */
-  logs(lines?: number): string;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -101,54 +92,15 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
       output,
     });
 
-  let port: number;
-  let child: ChildHandle;
-  if (options.port !== undefined) {
-    port = options.port;
-    child = await launch(port);
-  } else {
-    [port, child] = await launchOnFreePort(launch);
-  }
-
-  const handle: ServiceHandle = {
-    url: `ws://127.0.0.1:${port}`,
-    httpUrl: `http://127.0.0.1:${port}`,
-    port,
-    env,
-    get child() {
-      return child;
-    },
-    get running() {
-      return child.running;
-    },
-    stop: () => child.stop(),
-    kill: (signal: NodeJS.Signals = "SIGKILL") => child.kill(signal),
-    async restart() {
-      if (child.running) await child.stop();
-      child = await launch(port);
-    },
-    logs: (lines = 80) => output.tail(lines),
-    async [Symbol.asyncDispose]() {
-      await child.stop();
-    },
-  };
-  return handle;
-}
-
-/** A free port can be taken between probing and binding; try a few before giving up. */
-async function launchOnFreePort(
-  launch: (port: number) => Promise<ChildHandle>,
-): Promise<[number, ChildHandle]> {
-  const attempts = 3;
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    try {
-      return [port, await launch(port)];
-    } catch (error) {
-      const portTaken = error instanceof ChildExitedError && error.message.includes("EADDRINUSE");
-      if (!portTaken || attempt >= attempts) throw error;
-    }
-  }
+  return startRestartable({
+    port: options.port,
+    launch,
+    // Node reports a taken port as EADDRINUSE in the gateway's crash output.
+    portTaken: /EADDRINUSE/,
+    fields: (port) => ({ url: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}`, port, env }),
+    output,
+    logLines: 80,
+  });
 }
 
 interface LaunchOptions {
@@ -173,43 +125,21 @@ async function launchReady(options: LaunchOptions): Promise<ChildHandle> {
     stopTimeoutMs: options.stopTimeoutMs,
   });
   const deadline = Date.now() + options.readyTimeoutMs;
-  try {
+  const readyUrl = `http://127.0.0.1:${options.port}/ready`;
+  return killUnlessReady(child, async () => {
     await child.waitForLine((line) => line.msg === "listening" && typeof line.url === "string", {
       since,
       timeoutMs: options.readyTimeoutMs,
       message: 'JSON line with msg "listening" and a url',
     });
-    await waitUntilReady(child, `http://127.0.0.1:${options.port}/ready`, deadline);
-    return child;
-  } catch (error) {
-    await child.kill("SIGKILL");
-    throw error;
-  }
-}
-
-/** Poll `/ready` until it answers 200, racing the process's exit and the shared deadline. */
-async function waitUntilReady(child: ChildHandle, readyUrl: string, deadline: number): Promise<void> {
-  const timeoutError = new TimeoutError(`${child.name}: ${readyUrl} never answered 200`);
-  let lastAnswer = "no answer";
-  for (;;) {
-    if (!child.running) {
-      const exit = await child.exited;
-      throw new ChildExitedError(
-        `${child.name} exited while waiting for ${readyUrl}\n--- output tail ---\n${child.tail()}`,
-        exit,
-      );
-    }
-    try {
-      const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2_000) });
-      if (response.status === 200) return;
-      lastAnswer = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      lastAnswer = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() >= deadline) {
-      timeoutError.message += ` (last: ${lastAnswer})\n--- output tail ---\n${child.tail()}`;
-      throw timeoutError;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    // Then `/ready` answering 200, racing the process's exit, within what is left of the same deadline.
+    await pollUntilOk(child, {
+      url: readyUrl,
+      deadline,
+      timeoutMessage: `${readyUrl} never answered 200`,
+      exitedWhile: `while waiting for ${readyUrl}`,
+      requestTimeoutMs: 2_000,
+      intervalMs: 50,
+    });
+  });
 }

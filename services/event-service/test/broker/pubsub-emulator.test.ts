@@ -1,5 +1,4 @@
 import { connect } from "node:net";
-import { PubSub } from "@google-cloud/pubsub";
 import {
   ChildExitedError,
   locatePubSubEmulator,
@@ -8,7 +7,7 @@ import {
   startPubSubEmulator,
 } from "@soorma/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
-import { pubsubAvailability, pubsubSuiteTitle, unique } from "./pubsub-fixture.js";
+import { pubsubAvailability, pubsubSuiteTitle, unique, withPubSubClient } from "./pubsub-fixture.js";
 
 /** The emulator launcher of @soorma/test-utils, against the real emulator. */
 describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("pubsub emulator launcher"), () => {
@@ -27,14 +26,14 @@ describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("pubsub emulator
       METADATA_SERVER_DETECTION: "none",
     });
     const name = unique("launcher");
-    await withClient(emulator, (client) => client.createTopic(name));
+    await withPubSubClient(emulator, (client) => client.createTopic(name));
     expect(await topicNames(emulator)).toEqual([`projects/${emulator.projectId}/topics/${name}`]);
   });
 
   it("launcher - restart keeps the port and the new emulator starts empty", async () => {
     const emulator = await startPubSubEmulator();
     started.push(emulator);
-    await withClient(emulator, (client) => client.createTopic(unique("before-restart")));
+    await withPubSubClient(emulator, (client) => client.createTopic(unique("before-restart")));
     const port = emulator.port;
     await emulator.restart();
     expect(emulator.port).toBe(port);
@@ -69,20 +68,10 @@ describe("pubsub emulator launcher - missing or broken emulator", () => {
   });
 });
 
-async function withClient<T>(
-  emulator: PubSubEmulatorHandle,
-  use: (client: PubSub) => Promise<T>,
-): Promise<T> {
-  const client = new PubSub({ projectId: emulator.projectId, apiEndpoint: emulator.host });
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
-}
-
 async function topicNames(emulator: PubSubEmulatorHandle): Promise<string[]> {
-  return withClient(emulator, async (client) => (await client.getTopics())[0].map((topic) => topic.name));
+  return withPubSubClient(emulator, async (client) =>
+    (await client.getTopics())[0].map((topic) => topic.name),
+  );
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { PubSub } from "@google-cloud/pubsub";
 import { createEnvelope, type EventEnvelope } from "@soorma/common";
 import {
   type PubSubEmulatorHandle,
@@ -79,6 +80,19 @@ export async function pullAtLeast(
     got.push(...(await pullOnce(consumer, count - got.length, Math.min(1_000, left))));
   }
   return got;
+}
+
+/** Run `use` with a Pub/Sub client of `emulator`, closed afterwards. */
+export async function withPubSubClient<T>(
+  emulator: PubSubEmulatorHandle,
+  use: (client: PubSub) => Promise<T>,
+): Promise<T> {
+  const client = new PubSub({ projectId: emulator.projectId, apiEndpoint: emulator.host });
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
 }
 
 /** What {@link useEmulator} gives a test file. */

@@ -1,54 +1,17 @@
-import {
-  type NatsServerHandle,
-  requireBroker,
-  type ServiceHandle,
-  startNatsServer,
-  waitFor,
-} from "@soorma/test-utils";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  brokerState,
-  HandledLog,
-  makeEvents,
-  natsDeployment,
-  RetryingPublisher,
-  startNatsGateway,
-  startWorkers,
-  stopAll,
-  uniqueSuffix,
-} from "./support.js";
+import { requireBroker, waitFor } from "@soorma/test-utils";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "./cleanups.js";
+import { brokerState, logFaultSummary, makeEvents, startNatsFaultStage } from "./support.js";
 
 const nats = requireBroker("nats");
 
 describe.skipIf(!nats.available)("faults - NATS broker killed while publishers and workers run", () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  });
+  const cleanups = cleanupAfterEach();
 
   it("broker SIGKILL mid-stream, restart on the same store: 400 published = 400 handled by id, nothing lost", async () => {
-    const server: NatsServerHandle = await startNatsServer();
-    cleanups.push(() => server.stop());
-    const gateway: ServiceHandle = await startNatsGateway(natsDeployment(server));
-    cleanups.push(() => gateway.stop());
-
-    const suffix = uniqueSuffix();
-    const topic = `faults-${suffix}`;
     const eventType = "fault.broker.kill";
-    const log = new HandledLog();
-    const workers = await startWorkers({
-      gateway,
-      group: `g${suffix}`,
-      topic,
-      eventType,
-      count: 2,
-      log,
-      workMs: 10,
-    });
-    cleanups.push(() => stopAll(workers));
-    const publisher = new RetryingPublisher(gateway.url);
-    await publisher.client.connect();
-    cleanups.push(() => publisher.client.close({ timeout: 1_000 }));
+    const stage = await startNatsFaultStage(eventType, cleanups);
+    const { server, gateway, topic, log, publisher } = stage;
 
     const before = makeEvents(150, eventType, topic);
     const during = makeEvents(100, eventType, topic, 150);
@@ -74,9 +37,6 @@ describe.skipIf(!nats.available)("faults - NATS broker killed while publishers a
     expect(publisher.confirmed.size).toBe(published.length);
     await log.waitForAll(published, 30_000, `handled after the broker restart\n${gateway.logs(30)}`);
     expect(log.missing(published)).toEqual([]);
-    console.info(
-      `[faults] broker kill: published ${published.length}, handled ${log.unique} distinct ` +
-        `(${handledBeforeKill} before the kill), redelivered ${log.redelivered}, publish retries ${publisher.failures}`,
-    );
+    logFaultSummary("broker kill", stage, published, handledBeforeKill);
   });
 });

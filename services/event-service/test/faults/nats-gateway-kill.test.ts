@@ -1,53 +1,17 @@
-import {
-  type NatsServerHandle,
-  requireBroker,
-  type ServiceHandle,
-  startNatsServer,
-  waitFor,
-} from "@soorma/test-utils";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  HandledLog,
-  makeEvents,
-  natsDeployment,
-  RetryingPublisher,
-  startNatsGateway,
-  startWorkers,
-  stopAll,
-  uniqueSuffix,
-} from "./support.js";
+import { requireBroker, waitFor } from "@soorma/test-utils";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "./cleanups.js";
+import { logFaultSummary, makeEvents, startNatsFaultStage } from "./support.js";
 
 const nats = requireBroker("nats");
 
 describe.skipIf(!nats.available)("faults - gateway killed while workers are connected (NATS)", () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  });
+  const cleanups = cleanupAfterEach();
 
   it("gateway SIGKILL mid-stream and restart: workers reconnect, 300 published = 300 handled by id", async () => {
-    const server: NatsServerHandle = await startNatsServer();
-    cleanups.push(() => server.stop());
-    const gateway: ServiceHandle = await startNatsGateway(natsDeployment(server));
-    cleanups.push(() => gateway.stop());
-
-    const suffix = uniqueSuffix();
-    const topic = `faults-${suffix}`;
     const eventType = "fault.gateway.kill";
-    const log = new HandledLog();
-    const workers = await startWorkers({
-      gateway,
-      group: `g${suffix}`,
-      topic,
-      eventType,
-      count: 2,
-      log,
-      workMs: 10,
-    });
-    cleanups.push(() => stopAll(workers));
-    const publisher = new RetryingPublisher(gateway.url);
-    await publisher.client.connect();
-    cleanups.push(() => publisher.client.close({ timeout: 1_000 }));
+    const stage = await startNatsFaultStage(eventType, cleanups);
+    const { gateway, topic, log, workers, publisher } = stage;
 
     const before = makeEvents(100, eventType, topic);
     const during = makeEvents(100, eventType, topic, 100);
@@ -71,9 +35,6 @@ describe.skipIf(!nats.available)("faults - gateway killed while workers are conn
     expect(publisher.confirmed.size).toBe(published.length);
     await log.waitForAll(published, 30_000, `handled after the gateway restart\n${gateway.logs(30)}`);
     expect(log.missing(published)).toEqual([]);
-    console.info(
-      `[faults] gateway kill: published ${published.length}, handled ${log.unique} distinct ` +
-        `(${handledBeforeKill} before the kill), redelivered ${log.redelivered}, publish retries ${publisher.failures}`,
-    );
+    logFaultSummary("gateway kill", stage, published, handledBeforeKill);
   });
 });

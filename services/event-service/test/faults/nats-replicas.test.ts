@@ -6,7 +6,8 @@ import {
   startNatsServer,
   waitFor,
 } from "@soorma/test-utils";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "./cleanups.js";
 import {
   FAST_SDK,
   HandledLog,
@@ -36,7 +37,7 @@ describe.skipIf(!nats.available)("faults - two gateway replicas on one NATS", ()
   let server: NatsServerHandle;
   let deployment: NatsDeployment;
   let replicas: ServiceHandle[] = [];
-  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanups = cleanupAfterEach();
 
   beforeAll(async () => {
     server = await startNatsServer();
@@ -46,9 +47,6 @@ describe.skipIf(!nats.available)("faults - two gateway replicas on one NATS", ()
   afterAll(async () => {
     await Promise.allSettled(replicas.map((replica) => replica.stop()));
     await server?.stop();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   });
 
   it("replicas - one group's members on two replicas share 300 events, each handled once; a group on replica 2 gets all", async () => {

@@ -1,16 +1,20 @@
-import { randomBytes } from "node:crypto";
-import { PubSub } from "@google-cloud/pubsub";
-import { createConsoleLogger, EventBusClient, Worker } from "@soorma/sdk";
+import { EventBusClient } from "@soorma/sdk";
+import { type PubSubEmulatorHandle, type ServiceHandle, waitFor } from "@soorma/test-utils";
+import { describe, expect, it } from "vitest";
 import {
-  type PubSubEmulatorHandle,
-  type ServiceHandle,
-  startPubSubEmulator,
-  startService,
-  waitFor,
-  withDeadline,
-} from "@soorma/test-utils";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { pubsubAvailability, pubsubSuiteTitle } from "../broker/pubsub-fixture.js";
+  pubsubAvailability,
+  pubsubSuiteTitle,
+  useEmulator,
+  withPubSubClient,
+} from "../broker/pubsub-fixture.js";
+import { cleanupAfterEach } from "./cleanups.js";
+import {
+  pubsubWorker,
+  QUIET_FAST_RECONNECT,
+  randomHex,
+  startPubSubGateway,
+  startWorker,
+} from "./pubsub-support.js";
 
 /**
  * Fault: the Pub/Sub emulator is restarted under a running gateway. The emulator keeps nothing across a
@@ -20,51 +24,25 @@ import { pubsubAvailability, pubsubSuiteTitle } from "../broker/pubsub-fixture.j
  * again. Events the old emulator still held are gone with it (docs/adapters/pubsub.md).
  */
 describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("pubsub fault: emulator restart"), () => {
-  let emulator: PubSubEmulatorHandle;
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    emulator = await startPubSubEmulator();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  });
-  afterAll(async () => {
-    await emulator?.stop();
-  });
+  const suite = useEmulator();
+  const cleanups = cleanupAfterEach();
 
   it("emulator restart - /ready reports the outage, the fresh emulator is empty, the inbox is re-created and new events flow", async () => {
-    const gateway = await startService({
-      env: {
-        ...emulator.env,
-        SOORMA_BROKER: "pubsub",
-        SOORMA_PUBSUB_PREFIX: `emu${randomBytes(4).toString("hex")}`,
-        SOORMA_PUBSUB_PROBE_INTERVAL_MS: "300",
-        SOORMA_PUBSUB_REQUEST_TIMEOUT_MS: "2000",
-      },
-      readyTimeoutMs: 30_000,
+    const emulator = suite.emulator;
+    const gateway = await startPubSubGateway(emulator, "emu", {
+      SOORMA_PUBSUB_PROBE_INTERVAL_MS: "300",
+      SOORMA_PUBSUB_REQUEST_TIMEOUT_MS: "2000",
     });
     cleanups.push(() => gateway.stop());
-    const topic = `emu-${randomBytes(4).toString("hex")}`;
+    const topic = `emu-${randomHex()}`;
     const type = "fault.emulator.happened";
     const handled = new Set<string>();
-    const worker = new Worker({
-      name: `emu-group-${randomBytes(4).toString("hex")}`,
-      url: gateway.url,
-      reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
-      logger: createConsoleLogger("error"),
-      shutdownTimeoutMs: 2_000,
-    });
+    const worker = pubsubWorker(gateway, `emu-group-${randomHex()}`);
     worker.onEvent(type, { topic }, (event) => {
       handled.add(event.id);
     });
-    await worker.start();
-    cleanups.push(() => withDeadline(worker.stop({ force: true, timeout: 2_000 }), 5_000, "worker stop"));
-    const publisher = new EventBusClient({
-      url: gateway.url,
-      reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
-      logger: createConsoleLogger("error"),
-    });
+    await startWorker(worker, cleanups);
+    const publisher = new EventBusClient({ ...QUIET_FAST_RECONNECT, url: gateway.url });
     await publisher.connect();
     cleanups.push(() => publisher.close({ timeout: 1_000 }));
 
@@ -76,8 +54,8 @@ describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("pubsub fault: e
 
     // A topic only the test knows: the gateway re-creates its own resources at once, so this one shows whether
     // the restarted emulator kept anything.
-    const marker = `marker-${randomBytes(4).toString("hex")}`;
-    await withClient(emulator, (client) => client.createTopic(marker));
+    const marker = `marker-${randomHex()}`;
+    await withPubSubClient(emulator, (client) => client.createTopic(marker));
     await emulator.stop();
     const outage = await waitFor(
       async () => {
@@ -134,18 +112,6 @@ async function readiness(gateway: ServiceHandle): Promise<{ status: number; stat
   return { status: response.status, state: body.broker?.state };
 }
 
-async function withClient<T>(
-  emulator: PubSubEmulatorHandle,
-  use: (client: PubSub) => Promise<T>,
-): Promise<T> {
-  const client = new PubSub({ projectId: emulator.projectId, apiEndpoint: emulator.host });
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
-}
-
 async function topicExists(emulator: PubSubEmulatorHandle, name: string): Promise<boolean> {
-  return withClient(emulator, async (client) => (await client.topic(name).exists())[0]);
+  return withPubSubClient(emulator, async (client) => (await client.topic(name).exists())[0]);
 }

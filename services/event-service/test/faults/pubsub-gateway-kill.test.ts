@@ -1,15 +1,9 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { createConsoleLogger, Worker } from "@soorma/sdk";
-import {
-  type PubSubEmulatorHandle,
-  type ServiceHandle,
-  startPubSubEmulator,
-  startService,
-  waitFor,
-  withDeadline,
-} from "@soorma/test-utils";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { pubsubAvailability, pubsubSuiteTitle } from "../broker/pubsub-fixture.js";
+import { randomUUID } from "node:crypto";
+import { type ServiceHandle, waitFor, withDeadline } from "@soorma/test-utils";
+import { describe, expect, it } from "vitest";
+import { pubsubAvailability, pubsubSuiteTitle, useEmulator } from "../broker/pubsub-fixture.js";
+import { cleanupAfterEach } from "./cleanups.js";
+import { pubsubWorker, randomHex, startPubSubGateway, startWorker } from "./pubsub-support.js";
 
 const EVENTS = 300;
 const KILL_AFTER_CONFIRMED = 100;
@@ -20,52 +14,28 @@ const KILL_AFTER_CONFIRMED = 100;
  * confirmed is handled at least once (counted by event id; redeliveries and re-stored retries are allowed).
  */
 describe.skipIf(!pubsubAvailability.available)(pubsubSuiteTitle("pubsub fault: gateway SIGKILL"), () => {
-  let emulator: PubSubEmulatorHandle;
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    emulator = await startPubSubEmulator();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  });
-  afterAll(async () => {
-    await emulator?.stop();
-  });
+  const suite = useEmulator();
+  const cleanups = cleanupAfterEach();
 
   it("gateway SIGKILL while 300 events flow - every confirmed event is handled after the restart", async () => {
-    const gateway = await startService({
-      env: {
-        ...emulator.env,
-        SOORMA_BROKER: "pubsub",
-        SOORMA_PUBSUB_PREFIX: `kill${randomBytes(4).toString("hex")}`,
-        // Short leases: deliveries held by the killed process come back within seconds.
-        SOORMA_LEASE_MS: "2000",
-        SOORMA_RETRY_BASE_MS: "20",
-        SOORMA_RETRY_MAX_MS: "200",
-      },
-      readyTimeoutMs: 30_000,
+    const gateway = await startPubSubGateway(suite.emulator, "kill", {
+      // Short leases: deliveries held by the killed process come back within seconds.
+      SOORMA_LEASE_MS: "2000",
+      SOORMA_RETRY_BASE_MS: "20",
+      SOORMA_RETRY_MAX_MS: "200",
     });
     cleanups.push(() => gateway.stop());
-    const topic = `kill-${randomBytes(4).toString("hex")}`;
+    const topic = `kill-${randomHex()}`;
     const type = "fault.kill.happened";
 
     const handled = new Map<string, number>();
-    const worker = new Worker({
-      name: `kill-group-${randomBytes(4).toString("hex")}`,
-      url: gateway.url,
-      prefetch: 8,
-      reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
-      logger: createConsoleLogger("error"),
-      shutdownTimeoutMs: 2_000,
-    });
+    const worker = pubsubWorker(gateway, `kill-group-${randomHex()}`, 8);
     worker.onEvent(type, { topic }, async (event) => {
       // A little work, so deliveries are in flight when the gateway dies.
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 20)));
       handled.set(event.id, (handled.get(event.id) ?? 0) + 1);
     });
-    await worker.start();
-    cleanups.push(() => withDeadline(worker.stop({ force: true, timeout: 2_000 }), 5_000, "worker stop"));
+    await startWorker(worker, cleanups);
 
     const confirmed = new Set<string>();
     const publishing = (async () => {

@@ -1,11 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { createConsoleLogger, EventBusClient, type PublishOptions, Worker } from "@soorma/sdk";
-import { type NatsServerHandle, type ServiceHandle, startService, waitFor } from "@soorma/test-utils";
+import {
+  type NatsServerHandle,
+  type ServiceHandle,
+  startNatsServer,
+  startService,
+  waitFor,
+} from "@soorma/test-utils";
+import type { Cleanup } from "./cleanups.js";
 
 /**
  * Shared pieces of the NATS fault tests: gateways on a test's own `nats-server`, SDK members with fast
- * reconnects, a publisher that retries until the broker confirmed, and a log of what handlers saw so a test can
- * compare published with handled after de-duplicating by event id.
+ * reconnects, a publisher that retries until the broker confirmed, a log of what handlers saw so a test can
+ * compare published with handled after de-duplicating by event id, and the stage the kill tests share.
  */
 
 /** Gateway timings of the fault tests: short leases so redeliveries after a crash take seconds, not minutes. */
@@ -196,6 +203,63 @@ export class RetryingPublisher {
       }
     }
   }
+}
+
+/** What a NATS kill test runs on: a server, one gateway on it, two workers of one group, a retrying publisher. */
+export interface NatsFaultStage {
+  readonly server: NatsServerHandle;
+  readonly gateway: ServiceHandle;
+  /** The topic the workers subscribe to, random per stage. */
+  readonly topic: string;
+  /** What the workers handled. */
+  readonly log: HandledLog;
+  readonly workers: readonly Worker[];
+  /** Connected to the gateway. */
+  readonly publisher: RetryingPublisher;
+}
+
+/**
+ * Start a {@link NatsFaultStage} whose workers handle `eventType` (10 ms of work per event, so a backlog is still
+ * in flight when the fault hits). Each piece's cleanup goes onto `cleanups` as soon as it runs, so a start that
+ * fails half-way still stops what it started.
+ */
+export async function startNatsFaultStage(eventType: string, cleanups: Cleanup[]): Promise<NatsFaultStage> {
+  const server = await startNatsServer();
+  cleanups.push(() => server.stop());
+  const gateway = await startNatsGateway(natsDeployment(server));
+  cleanups.push(() => gateway.stop());
+
+  const suffix = uniqueSuffix();
+  const topic = `faults-${suffix}`;
+  const log = new HandledLog();
+  const workers = await startWorkers({
+    gateway,
+    group: `g${suffix}`,
+    topic,
+    eventType,
+    count: 2,
+    log,
+    workMs: 10,
+  });
+  cleanups.push(() => stopAll(workers));
+  const publisher = new RetryingPublisher(gateway.url);
+  await publisher.client.connect();
+  cleanups.push(() => publisher.client.close({ timeout: 1_000 }));
+  return { server, gateway, topic, log, workers, publisher };
+}
+
+/** Print what a kill test saw, for reading CI logs: counts of published, handled, redelivered and retried. */
+export function logFaultSummary(
+  fault: string,
+  stage: NatsFaultStage,
+  published: readonly string[],
+  handledBeforeKill: number,
+): void {
+  const { log, publisher } = stage;
+  console.info(
+    `[faults] ${fault}: published ${published.length}, handled ${log.unique} distinct ` +
+      `(${handledBeforeKill} before the kill), redelivered ${log.redelivered}, publish retries ${publisher.failures}`,
+  );
 }
 
 /** `count` events of one type and topic with fresh ids. */

@@ -9,6 +9,7 @@ import {
 } from "@soorma/common";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { FRAME_FIELD_NAMES, mutatedFrameText, mutatedObjectFrame } from "../support/frame-mutations.js";
 
 /** The codes `decodeClientFrame` documents; anything else reaching a client would be a bug. */
 const DECODE_ERROR_CODES = new Set([
@@ -70,65 +71,11 @@ function checkTyped(text: string): DecodeResult<unknown> {
   return outcome;
 }
 
-const FIELD_NAMES = [
-  "type",
-  "req_id",
-  "topic",
-  "event",
-  "agent_id",
-  "agent_name",
-  "prefetch",
-  "auth",
-  "protocol",
-  "delivery_id",
-  "delay_ms",
-  "error",
-  "event_types",
-  "source",
-  "data",
-  "platform_tenant_id",
-  "__proto__",
-  "constructor",
-];
-
 /** A valid frame with a few fields set to arbitrary JSON or removed, at the top level or in the envelope. */
-const mutatedObjectFrame = fc
-  .tuple(
-    fc.constantFrom(...VALID_FRAMES),
-    fc.array(
-      fc.tuple(fc.boolean(), fc.constantFrom(...FIELD_NAMES), fc.option(fc.jsonValue({ maxDepth: 3 }))),
-      { minLength: 1, maxLength: 4 },
-    ),
-  )
-  .map(([frame, edits]) => {
-    const copy = structuredClone(frame) as Record<string, unknown>;
-    for (const [inEvent, field, value] of edits) {
-      const target =
-        inEvent && typeof copy.event === "object" && copy.event !== null
-          ? (copy.event as Record<string, unknown>)
-          : copy;
-      if (value === null) delete target[field];
-      // defineProperty so that "__proto__" becomes an own key and reaches the JSON text.
-      else
-        Object.defineProperty(target, field, { value, enumerable: true, configurable: true, writable: true });
-    }
-    return JSON.stringify(copy);
-  });
+const mutatedObject = mutatedObjectFrame(VALID_FRAMES);
 
 /** A valid frame's text cut, spliced or overwritten at a random position. */
-const mutatedText = fc
-  .tuple(
-    fc.constantFrom(...VALID_TEXTS),
-    fc.nat(),
-    fc.string({ unit: "binary", maxLength: 8 }),
-    fc.constantFrom("truncate", "insert", "overwrite"),
-  )
-  .map(([text, at, chunk, how]) => {
-    const i = at % (text.length + 1);
-    if (how === "truncate") return text.slice(0, i);
-    if (how === "insert") return text.slice(0, i) + chunk + text.slice(i);
-    return text.slice(0, i) + chunk + text.slice(i + chunk.length);
-  });
+const mutatedText = mutatedFrameText(VALID_TEXTS);
 
 describe("decodeClientFrame under random and hostile input", () => {
   it("fuzz - every valid frame decodes (the properties below would be vacuous otherwise)", () => {
@@ -156,7 +103,7 @@ describe("decodeClientFrame under random and hostile input", () => {
       type: fc.constantFrom("hello", "subscribe", "unsubscribe", "publish", "ack", "nack", "in_progress"),
       req_id: fc.option(fc.jsonValue({ maxDepth: 1 })),
       topic: fc.option(fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 1 }))),
-      event: fc.option(fc.dictionary(fc.constantFrom(...FIELD_NAMES), fc.jsonValue({ maxDepth: 2 }))),
+      event: fc.option(fc.dictionary(fc.constantFrom(...FRAME_FIELD_NAMES), fc.jsonValue({ maxDepth: 2 }))),
       agent_id: fc.option(fc.string()),
       protocol: fc.option(fc.oneof(fc.integer(), fc.double(), fc.string())),
       delivery_id: fc.option(fc.string({ maxLength: 200 })),
@@ -173,7 +120,7 @@ describe("decodeClientFrame under random and hostile input", () => {
       const outcome = checkTyped(text);
       seen.add(outcome.ok ? "ok" : outcome.error.code);
     };
-    fc.assert(fc.property(mutatedObjectFrame, record), { numRuns: 1000 });
+    fc.assert(fc.property(mutatedObject, record), { numRuns: 1000 });
     fc.assert(fc.property(mutatedText, record), { numRuns: 1000 });
     // The mutations reach past JSON parsing into every layer of validation, not just one error path.
     expect(seen).toEqual(

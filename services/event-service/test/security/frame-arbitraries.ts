@@ -1,5 +1,6 @@
 import { type ClientFrameInput, encodeFrame, PROTOCOL_VERSION } from "@soorma/common";
 import fc from "fast-check";
+import { mutatedFrameText, mutatedObjectFrame } from "../support/frame-mutations.js";
 
 /** One of every client frame type, valid, as a starting point for mutations. */
 export const VALID_FRAMES: readonly ClientFrameInput[] = [
@@ -28,67 +29,11 @@ export const VALID_FRAMES: readonly ClientFrameInput[] = [
   { type: "in_progress", delivery_id: "d3" },
 ];
 
-const FIELD_NAMES = [
-  "type",
-  "req_id",
-  "topic",
-  "event",
-  "agent_id",
-  "agent_name",
-  "prefetch",
-  "auth",
-  "protocol",
-  "delivery_id",
-  "delay_ms",
-  "error",
-  "event_types",
-  "id",
-  "source",
-  "data",
-  "response_topic",
-  "platform_tenant_id",
-  "__proto__",
-  "constructor",
-];
-
 /** A valid frame with a few fields replaced by arbitrary JSON or removed, at the top level or in the event. */
-const mutatedObject = fc
-  .tuple(
-    fc.constantFrom(...VALID_FRAMES),
-    fc.array(
-      fc.tuple(fc.boolean(), fc.constantFrom(...FIELD_NAMES), fc.option(fc.jsonValue({ maxDepth: 3 }))),
-      { minLength: 1, maxLength: 4 },
-    ),
-  )
-  .map(([frame, edits]) => {
-    const copy = structuredClone(frame) as Record<string, unknown>;
-    for (const [inEvent, field, value] of edits) {
-      const target =
-        inEvent && typeof copy.event === "object" && copy.event !== null
-          ? (copy.event as Record<string, unknown>)
-          : copy;
-      if (value === null) delete target[field];
-      // defineProperty so that "__proto__" becomes an own key and reaches the JSON text.
-      else
-        Object.defineProperty(target, field, { value, enumerable: true, configurable: true, writable: true });
-    }
-    return JSON.stringify(copy);
-  });
+const mutatedObject = mutatedObjectFrame(VALID_FRAMES);
 
 /** A valid frame's text cut, spliced or overwritten at a random position. */
-const mutatedText = fc
-  .tuple(
-    fc.constantFrom(...VALID_FRAMES.map((frame) => encodeFrame(frame))),
-    fc.nat(),
-    fc.string({ unit: "binary", maxLength: 8 }),
-    fc.constantFrom("truncate", "insert", "overwrite"),
-  )
-  .map(([text, at, chunk, how]) => {
-    const i = at % (text.length + 1);
-    if (how === "truncate") return text.slice(0, i);
-    if (how === "insert") return text.slice(0, i) + chunk + text.slice(i);
-    return text.slice(0, i) + chunk + text.slice(i + chunk.length);
-  });
+const mutatedText = mutatedFrameText(VALID_FRAMES.map((frame) => encodeFrame(frame)));
 
 /** What a fuzzing client sends in one WebSocket message. */
 export type FuzzMessage = { readonly text: string } | { readonly binary: Uint8Array };
