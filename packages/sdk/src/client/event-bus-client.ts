@@ -1,39 +1,29 @@
 import {
   ClientClosedError,
-  type DeliveryFrame,
   type ErrorFrame,
-  encodeFrame,
-  LimitError,
-  PROTOCOL_VERSION,
   type ServerFrame,
   type SoormaError,
   type TopicName,
   type WelcomeFrame,
 } from "@soorma/common";
 import type { Logger } from "../logger.js";
-import { SDK_CLIENT_NAME } from "../version.js";
-import { backoffDelay } from "./backoff.js";
-import { Connection, type ConnectionOutcome } from "./connection.js";
-import { createDelivery, type Delivery } from "./delivery.js";
+import { ClientContext } from "./client-context.js";
+import type { Connection, ConnectionOutcome } from "./connection.js";
+import type { Delivery } from "./delivery.js";
+import { errorFrameEndsClient } from "./error-frames.js";
+import { isTerminalError } from "./handshake.js";
 import { type EventBusClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./options.js";
-import { type PendingPublish, PublishBuffer } from "./publish-buffer.js";
 import {
   buildEnvelope,
   type CallOptions,
   type PublishOptions,
   type PublishResult,
 } from "./publish-options.js";
-import { PublishWindow } from "./publish-window.js";
-import {
-  authFailureReason,
-  isHelloTimeout,
-  publishRefusalOf,
-  remoteErrorFromFrame,
-  TERMINAL_ERROR_CODES,
-} from "./remote-error.js";
-import { RequestTracker } from "./request-tracker.js";
+import { PublishPipeline } from "./publish-pipeline.js";
+import { ReconnectLoop } from "./reconnect-loop.js";
+import { remoteErrorFromFrame } from "./remote-error.js";
 import { type ClientStatus, type StatusChange, StatusTracker } from "./status.js";
-import { assertTopicName, normaliseEventTypes, type Subscription } from "./subscriptions.js";
+import { SubscriptionRegistry } from "./subscription-registry.js";
 
 /** Options of {@link EventBusClient.close}. */
 export interface CloseOptions {
@@ -43,9 +33,6 @@ export interface CloseOptions {
 
 /** Default of {@link CloseOptions.timeout}. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
-
-/** Ping interval that detects a gateway that vanished without closing the socket. */
-const KEEPALIVE_INTERVAL_MS = 15_000;
 
 /**
  * Reconnecting WebSocket client of the Soorma Event Service.
@@ -73,26 +60,12 @@ export class EventBusClient {
   readonly #options: ResolvedClientOptions;
   readonly #log: Logger;
   readonly #status: StatusTracker;
-  readonly #requests = new RequestTracker();
-  readonly #publishes: PublishBuffer;
-  readonly #publishWindow: PublishWindow;
-  readonly #subscriptions = new Map<string, Subscription>();
-  /** Callers of connect() waiting for a `welcome`. */
-  readonly #connectWaiters = new RequestTracker();
-  readonly #bufferEmptyWaiters = new Set<() => void>();
-
-  #connection: Connection | undefined;
-  #welcome: WelcomeFrame | undefined;
-  #connectionSeq = 0;
-  #requestSeq = 0;
-  /** Failed connection attempts since the last `welcome`; drives the backoff. */
-  #failedAttempts = 0;
-  #retryTimer: NodeJS.Timeout | undefined;
-  /** Ends the pause in sending publishes after the gateway refused one for now. */
-  #publishResumeTimer: NodeJS.Timeout | undefined;
-  /** True from connect() until close() or a fatal error: the client keeps (re)connecting. */
-  #running = false;
-  #everConnected = false;
+  /** Request tracking, request ids and the current `welcome`, shared with the publishes and subscriptions. */
+  readonly #shared: ClientContext;
+  readonly #publishes: PublishPipeline;
+  readonly #subscriptions: SubscriptionRegistry;
+  /** Runs from connect() until close() or a fatal error: the client keeps (re)connecting. */
+  readonly #loop: ReconnectLoop;
   #closing = false;
   #closePromise: Promise<void> | undefined;
   #fatalError: SoormaError | undefined;
@@ -103,9 +76,24 @@ export class EventBusClient {
     this.agentId = this.#options.agentId;
     this.agentName = this.#options.agentName;
     this.#log = this.#options.logger;
-    this.#publishes = new PublishBuffer(this.#options.maxBufferedPublishes);
-    this.#publishWindow = new PublishWindow(this.#options.maxInFlightPublishes);
     this.#status = new StatusTracker((error) => this.#log.error("status listener threw", { error }));
+    this.#loop = new ReconnectLoop({
+      options: this.#options,
+      onFrame: (connection, frame) => this.#onFrame(connection, frame),
+      onClose: (outcome) => this.#onConnectionClosed(outcome),
+      onAbandoned: () => this.#status.set("idle"),
+    });
+    this.#shared = new ClientContext({
+      log: this.#log,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      status: this.#status,
+      connection: () => this.#loop.connection,
+    });
+    this.#publishes = new PublishPipeline(
+      { maxBuffered: this.#options.maxBufferedPublishes, maxInFlight: this.#options.maxInFlightPublishes },
+      this.#shared,
+    );
+    this.#subscriptions = new SubscriptionRegistry(this.#shared);
   }
 
   /** Current connection status. */
@@ -115,7 +103,7 @@ export class EventBusClient {
 
   /** The `welcome` of the current connection (lease, max attempts, limits), while connected. */
   get session(): WelcomeFrame | undefined {
-    return this.#welcome;
+    return this.#shared.welcome;
   }
 
   /**
@@ -129,19 +117,16 @@ export class EventBusClient {
   connect(options: CallOptions = {}): Promise<void> {
     const unusable = this.#unusableError();
     if (unusable !== undefined) return Promise.reject(unusable);
-    if (this.#welcome !== undefined) return Promise.resolve();
+    if (this.#shared.welcome !== undefined) return Promise.resolve();
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const timeoutMs = options.timeout ?? this.#options.requestTimeoutMs;
-    const connected = this.#connectWaiters.track<void>(this.#nextRequestId("c"), {
+    const connected = this.#loop.waitForWelcome(this.#shared.nextRequestId("c"), {
       timeoutMs,
       signal: options.signal,
       what: `connection to ${this.#options.url}`,
-      onCancel: () => this.#stopIfNobodyWaits(),
     });
-    if (!this.#running) {
-      this.#running = true;
-      this.#status.set(this.#everConnected ? "reconnecting" : "connecting");
-      void this.#openConnection();
+    if (!this.#loop.running) {
+      this.#loop.start(() => this.#status.set(this.#loop.everWelcomed ? "reconnecting" : "connecting"));
     }
     return connected;
   }
@@ -162,16 +147,10 @@ export class EventBusClient {
     const unusable = this.#unusableError();
     if (unusable !== undefined) throw unusable;
     const event = buildEnvelope(options, this.agentName ?? this.agentId);
-    const reqId = this.#nextRequestId("p");
-    this.#publishes.add(reqId, event);
-    const result = this.#requests.track<PublishResult>(reqId, {
+    return this.#publishes.publish(this.#shared.nextRequestId("p"), event, {
       timeoutMs: call.timeout ?? this.#options.requestTimeoutMs,
       signal: call.signal,
-      what: `publish of ${event.type} (${event.id}) on ${event.topic}`,
-      onCancel: () => this.#forgetPublish(reqId),
     });
-    this.#sendWaitingPublishes();
-    return result;
   }
 
   /**
@@ -189,19 +168,7 @@ export class EventBusClient {
   ): Promise<void> {
     const unusable = this.#unusableError();
     if (unusable !== undefined) throw unusable;
-    assertTopicName(topic);
-    const types = normaliseEventTypes(eventTypes);
-    const reqId = this.#nextRequestId("s");
-    const subscription: Subscription = { topic, eventTypes: types, onDelivery, pendingReqId: reqId };
-    this.#subscriptions.set(topic, subscription);
-    const confirmed = this.#requests.track<void>(reqId, {
-      timeoutMs: call.timeout ?? this.#options.requestTimeoutMs,
-      signal: call.signal,
-      what: `subscribe to ${topic}`,
-      onCancel: () => this.#abandonSubscription(subscription),
-    });
-    if (this.#canSendNow()) this.#sendSubscribe(this.#connection!, subscription, reqId);
-    await confirmed;
+    await this.#subscriptions.subscribe(topic, eventTypes, onDelivery, call);
   }
 
   /**
@@ -209,26 +176,7 @@ export class EventBusClient {
    * members, or wait for the next one). Resolves at once when offline or not subscribed.
    */
   async unsubscribe(topic: TopicName, call: CallOptions = {}): Promise<void> {
-    const subscription = this.#subscriptions.get(topic);
-    if (subscription === undefined) return;
-    this.#subscriptions.delete(topic);
-    const connection = this.#connection;
-    if (this.#welcome === undefined || connection === undefined || !connection.isOpen) return;
-    const reqId = this.#nextRequestId("u");
-    const done = this.#requests.track<void>(reqId, {
-      timeoutMs: call.timeout ?? this.#options.requestTimeoutMs,
-      signal: call.signal,
-      what: `unsubscribe from ${topic}`,
-    });
-    connection.send({ type: "unsubscribe", req_id: reqId, topic });
-    try {
-      await done;
-    } catch (error) {
-      // Either way the topic is no longer received here; only a real failure is worth reporting.
-      const code = (error as SoormaError).code;
-      if (code === "SOORMA_ERR_NOT_SUBSCRIBED" || code === "SOORMA_ERR_DRAINING") return;
-      throw error;
-    }
+    await this.#subscriptions.unsubscribe(topic, call);
   }
 
   /** Call `listener` on every status change; returns the function that removes it. */
@@ -263,63 +211,16 @@ export class EventBusClient {
   // Connection lifecycle
   // -------------------------------------------------------------------------------------------------------------
 
-  async #openConnection(): Promise<void> {
-    this.#retryTimer = undefined;
-    let headers: Record<string, string>;
-    try {
-      headers = await this.#upgradeHeaders();
-    } catch (error) {
-      this.#log.warn("could not obtain an auth token; retrying", { error });
-      this.#scheduleReconnect();
-      return;
-    }
-    // Stopped while the token was fetched, or a concurrent attempt got there first.
-    if (!this.#running || this.#connection !== undefined) return;
-    const seq = ++this.#connectionSeq;
-    const hello = {
-      type: "hello" as const,
-      protocol: PROTOCOL_VERSION,
-      agent_id: this.agentId,
-      prefetch: this.#options.prefetch,
-      client: SDK_CLIENT_NAME,
-      ...(this.agentName === undefined ? {} : { agent_name: this.agentName }),
-    };
-    this.#log.debug("connecting", { url: this.#options.url, connection: seq });
-    const connection = Connection.open({
-      url: this.#options.url,
-      seq,
-      headers,
-      hello,
-      welcomeTimeoutMs: this.#options.requestTimeoutMs,
-      keepaliveMs: KEEPALIVE_INTERVAL_MS,
-      logger: this.#log,
-      onFrame: (frame) => {
-        if (this.#connection === connection) this.#onFrame(connection, frame);
-      },
-      onClose: (outcome) => {
-        if (this.#connection === connection) this.#onConnectionClosed(outcome);
-      },
-    });
-    this.#connection = connection;
-  }
-
-  async #upgradeHeaders(): Promise<Record<string, string>> {
-    const auth = this.#options.auth;
-    const token = typeof auth?.token === "function" ? await auth.token() : (auth?.token ?? auth?.apiKey);
-    return token === undefined || token === "" ? {} : { Authorization: `Bearer ${token}` };
-  }
-
   #onConnectionClosed(outcome: ConnectionOutcome): void {
-    const wasWelcomed = this.#welcome !== undefined;
-    this.#connection = undefined;
-    this.#welcome = undefined;
-    this.#resetPublishWindow();
-    if (outcome.error !== undefined && this.#isTerminal(outcome.error)) {
+    const wasWelcomed = this.#shared.welcome !== undefined;
+    this.#shared.welcome = undefined;
+    this.#publishes.resetWindow();
+    if (outcome.error !== undefined && isTerminalError(outcome.error, this.#options.auth)) {
       this.#fail(outcome.error);
       return;
     }
-    // While close() waits for buffered publishes, reconnecting is still wanted; #running ends it.
-    if (!this.#running) return;
+    // While close() waits for buffered publishes, reconnecting is still wanted; stopping the loop ends it.
+    if (!this.#loop.running) return;
     if (outcome.error !== undefined) {
       this.#log.warn("the gateway refused the connection; retrying", { error: outcome.error });
     } else if (wasWelcomed) {
@@ -328,39 +229,8 @@ export class EventBusClient {
         reason: outcome.reason,
       });
     }
-    this.#status.set(this.#everConnected ? "reconnecting" : "connecting", outcome.error);
-    this.#scheduleReconnect();
-  }
-
-  #scheduleReconnect(): void {
-    if (!this.#running) return;
-    this.#failedAttempts += 1;
-    const delay = backoffDelay(this.#failedAttempts, this.#options.reconnect);
-    this.#log.debug("reconnect scheduled", { attempt: this.#failedAttempts, delay_ms: delay });
-    this.#retryTimer = setTimeout(() => void this.#openConnection(), delay);
-  }
-
-  /**
-   * True when reconnecting cannot help, so the client must stop. Expired credentials are the exception when the
-   * `token` option is a function: it is called again for the next connection and may return a fresh token. A
-   * `hello` that came too late is retried too.
-   */
-  #isTerminal(error: SoormaError): boolean {
-    if (!TERMINAL_ERROR_CODES.has(error.code)) return false;
-    if (isHelloTimeout(error)) return false;
-    const refreshable = typeof this.#options.auth?.token === "function";
-    return !(refreshable && authFailureReason(error) === "expired");
-  }
-
-  /** A connect() that gave up before the first welcome stops the attempts it started: nobody wants them. */
-  #stopIfNobodyWaits(): void {
-    if (this.#everConnected || this.#connectWaiters.size > 0 || !this.#running) return;
-    this.#running = false;
-    clearTimeout(this.#retryTimer);
-    this.#connection?.terminate();
-    this.#connection = undefined;
-    this.#failedAttempts = 0;
-    this.#status.set("idle");
+    this.#status.set(this.#loop.everWelcomed ? "reconnecting" : "connecting", outcome.error);
+    this.#loop.retryLater();
   }
 
   /** A fatal error: nothing more will work, so fail everything now instead of letting it time out. */
@@ -368,53 +238,30 @@ export class EventBusClient {
     if (this.#fatalError !== undefined || this.#status.current === "closed") return;
     this.#log.error("fatal error from the gateway; client closed", { error });
     this.#fatalError = error;
-    this.#running = false;
-    clearTimeout(this.#retryTimer);
-    this.#connectWaiters.rejectAll(error);
-    this.#requests.rejectAll(error);
-    this.#publishes.clear();
-    this.#resetPublishWindow();
-    this.#notifyIfBufferEmpty();
-    this.#subscriptions.clear();
-    void this.#connection?.close(1000, "fatal error");
-    this.#connection = undefined;
-    this.#welcome = undefined;
+    void this.#stop(error)?.close(1000, "fatal error");
     this.#status.set("closed", error);
   }
 
   async #close(timeoutMs: number): Promise<void> {
     this.#closing = true;
     if (this.#status.current === "closed") return;
-    if (this.#running && this.#publishes.size > 0) await this.#waitForEmptyBuffer(timeoutMs);
-    this.#running = false;
-    clearTimeout(this.#retryTimer);
-    const closed = new ClientClosedError();
-    this.#connectWaiters.rejectAll(closed);
-    this.#requests.rejectAll(closed);
-    this.#publishes.clear();
-    this.#resetPublishWindow();
-    this.#notifyIfBufferEmpty();
-    this.#subscriptions.clear();
-    const connection = this.#connection;
-    this.#connection = undefined;
-    this.#welcome = undefined;
+    if (this.#loop.running && this.#publishes.size > 0) await this.#publishes.waitUntilEmpty(timeoutMs);
+    const connection = this.#stop(new ClientClosedError());
     this.#status.set("closed");
     await connection?.close();
   }
 
-  #waitForEmptyBuffer(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#bufferEmptyWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#log.warn("closing with unconfirmed publishes", { pending: this.#publishes.size });
-        done();
-      }, timeoutMs);
-      this.#bufferEmptyWaiters.add(done);
-    });
+  /**
+   * Stop reconnecting, settle every waiting caller with `error` and forget all state: shared by close() and a
+   * fatal error. Returns the connection, no longer the client's, for the caller to close its own way.
+   */
+  #stop(error: SoormaError): Connection | undefined {
+    this.#loop.stop(error);
+    this.#shared.requests.rejectAll(error);
+    this.#publishes.clear();
+    this.#subscriptions.clear();
+    this.#shared.welcome = undefined;
+    return this.#loop.detach();
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -426,23 +273,17 @@ export class EventBusClient {
       case "welcome":
         this.#onWelcome(connection, frame);
         return;
-      case "subscribed": {
-        const subscription = [...this.#subscriptions.values()].find((s) => s.pendingReqId === frame.req_id);
-        if (subscription !== undefined) subscription.pendingReqId = undefined;
-        this.#requests.resolve(frame.req_id, undefined);
+      case "subscribed":
+        this.#subscriptions.confirmed(frame.req_id);
         return;
-      }
       case "unsubscribed":
-        this.#requests.resolve(frame.req_id, undefined);
+        this.#shared.requests.resolve(frame.req_id, undefined);
         return;
       case "published":
-        this.#publishWindow.confirmed(frame.req_id);
-        this.#forgetPublish(frame.req_id);
-        this.#requests.resolve(frame.req_id, { event_id: frame.event_id, duplicate: frame.duplicate });
-        this.#sendWaitingPublishes();
+        this.#publishes.confirmed(frame);
         return;
       case "delivery":
-        this.#onDelivery(connection, frame);
+        this.#subscriptions.dispatch(connection, frame);
         return;
       case "error":
         this.#onErrorFrame(frame);
@@ -457,9 +298,8 @@ export class EventBusClient {
   }
 
   #onWelcome(connection: Connection, welcome: WelcomeFrame): void {
-    this.#welcome = welcome;
-    this.#failedAttempts = 0;
-    this.#everConnected = true;
+    this.#shared.welcome = welcome;
+    this.#loop.welcomed();
     this.#log.debug("connected", {
       connection: connection.seq,
       connection_id: welcome.connection_id,
@@ -467,220 +307,28 @@ export class EventBusClient {
       server_version: welcome.server_version,
     });
     this.#status.set("connected");
-    this.#connectWaiters.resolveAll(undefined);
-    // Subscriptions first, then publishes oldest first: the order the caller made them in. Whatever was sent on
-    // the last connection without an answer goes out again (same id, so the broker stores it once).
-    for (const subscription of this.#subscriptions.values()) this.#resubscribe(connection, subscription);
-    this.#resetPublishWindow();
-    this.#publishes.requeueAll();
-    this.#sendWaitingPublishes();
-  }
-
-  #onDelivery(connection: Connection, frame: DeliveryFrame): void {
-    const delivery = createDelivery(frame, connection, this.#log);
-    const subscription = this.#subscriptions.get(frame.topic);
-    if (subscription === undefined) {
-      // Arrived after unsubscribe: hand it back at once so another member gets it.
-      this.#log.debug("delivery for a topic no longer subscribed; returned", { topic: frame.topic });
-      delivery.nack({ delayMs: 0 });
-      return;
-    }
-    try {
-      subscription.onDelivery(delivery);
-    } catch (error) {
-      this.#log.error("delivery callback threw; delivery nacked", { topic: frame.topic, error });
-      delivery.nack({ error: { message: error instanceof Error ? error.message : String(error) } });
-    }
+    this.#loop.resolveWelcomeWaiters();
+    // Subscriptions first, then publishes oldest first: the order the caller made them in.
+    this.#subscriptions.resubscribeAll(connection);
+    this.#publishes.resendAll();
   }
 
   #onErrorFrame(frame: ErrorFrame): void {
     const error = remoteErrorFromFrame(frame);
     if (frame.req_id !== undefined) this.#failRequest(frame.req_id, error);
-    else if (frame.delivery_id !== undefined) {
-      this.#log.debug("the gateway refused a settlement", { delivery_id: frame.delivery_id, error });
-    } else if (!frame.fatal && !TERMINAL_ERROR_CODES.has(error.code)) {
-      this.#log.warn("error from the gateway", { error });
-    }
-    // Before `welcome` a terminal code answers the hello itself, fatal flag or not: saying the same hello again
-    // cannot succeed, so waiting for a welcome that never comes would only hide the cause.
-    const refusesHello =
-      this.#welcome === undefined && frame.req_id === undefined && frame.delivery_id === undefined;
-    if (this.#isTerminal(error) && (frame.fatal || refusesHello)) {
-      this.#fail(error);
-      return;
-    }
-    if (!frame.fatal) return;
-    if (authFailureReason(error) === "expired") {
-      this.#log.info("credentials expired; reconnecting with a fresh token", { code: error.code });
-      return;
-    }
-    // The gateway closes the socket after a fatal frame; the close handler reconnects.
-    this.#log.warn("fatal error from the gateway; reconnecting", { error });
+    const welcomed = this.#shared.welcome !== undefined;
+    if (errorFrameEndsClient(frame, error, welcomed, this.#options)) this.#fail(error);
   }
 
   #failRequest(reqId: string, error: SoormaError): void {
-    if (this.#publishWindow.has(reqId) || this.#publishes.get(reqId) !== undefined) {
-      this.#onPublishError(reqId, error);
+    if (this.#publishes.owns(reqId)) {
+      this.#publishes.failed(reqId, error);
       return;
     }
-    const subscription = [...this.#subscriptions.values()].find((s) => s.pendingReqId === reqId);
-    if (subscription !== undefined) {
-      // While draining the subscription is simply sent again on the next connection.
-      if (error.code === "SOORMA_ERR_DRAINING") return;
-      this.#subscriptions.delete(subscription.topic);
-    }
-    if (!this.#requests.reject(reqId, error)) {
+    if (this.#subscriptions.absorbsRefusal(reqId, error)) return;
+    if (!this.#shared.requests.reject(reqId, error)) {
       this.#log.warn("the gateway refused a request", { req_id: reqId, error });
     }
-  }
-
-  // -------------------------------------------------------------------------------------------------------------
-  // Sending
-  // -------------------------------------------------------------------------------------------------------------
-
-  /** New work goes out only on a welcomed connection that is not draining (a draining gateway refuses it). */
-  #canSendNow(): boolean {
-    return (
-      this.#welcome !== undefined && this.#status.current === "connected" && this.#connection?.isOpen === true
-    );
-  }
-
-  /**
-   * Send waiting publishes, oldest first, while the window has room. Called whenever room may have appeared: a
-   * new publish, a confirmation, a new connection, the end of a pause after a refusal.
-   */
-  #sendWaitingPublishes(): void {
-    if (!this.#canSendNow()) return;
-    const connection = this.#connection!;
-    while (this.#publishWindow.canSend()) {
-      const entry = this.#publishes.next();
-      if (entry === undefined) return;
-      this.#sendPublish(connection, entry);
-    }
-  }
-
-  /**
-   * The gateway answered a publish with an error. A refusal for now (too many pending, rate limited) puts it back
-   * in the queue, in its place by age, and pauses sending for a while; its deadline keeps running. Draining
-   * stores nothing either: the next connection sends it again. Anything else fails the publish.
-   */
-  #onPublishError(reqId: string, error: SoormaError): void {
-    const refusal = publishRefusalOf(error);
-    if (refusal !== undefined) {
-      const pauseMs = this.#publishWindow.refused(reqId, refusal);
-      this.#publishes.requeue(reqId);
-      this.#log.debug("publish refused for now; queued again", {
-        req_id: reqId,
-        code: error.code,
-        pause_ms: pauseMs,
-        in_flight: this.#publishWindow.inFlight,
-        window: this.#publishWindow.limit,
-      });
-      this.#schedulePublishResume(pauseMs);
-      return;
-    }
-    this.#publishWindow.failed(reqId);
-    if (error.code === "SOORMA_ERR_DRAINING") {
-      this.#publishes.requeue(reqId);
-      return;
-    }
-    this.#forgetPublish(reqId);
-    this.#requests.reject(reqId, error);
-    this.#sendWaitingPublishes();
-  }
-
-  #schedulePublishResume(delayMs: number): void {
-    clearTimeout(this.#publishResumeTimer);
-    this.#publishResumeTimer = setTimeout(() => {
-      this.#publishResumeTimer = undefined;
-      this.#publishWindow.resume();
-      this.#sendWaitingPublishes();
-    }, delayMs);
-  }
-
-  /** Nothing is in flight on a new (or no) connection, and no pause from the last one applies. */
-  #resetPublishWindow(): void {
-    clearTimeout(this.#publishResumeTimer);
-    this.#publishResumeTimer = undefined;
-    this.#publishWindow.reset();
-  }
-
-  #sendPublish(connection: Connection, entry: PendingPublish): void {
-    const text = encodeFrame({ type: "publish", req_id: entry.reqId, event: entry.event });
-    const limit = this.#welcome?.max_message_bytes;
-    if (limit !== undefined && Buffer.byteLength(text) > limit) {
-      this.#forgetPublish(entry.reqId);
-      this.#requests.reject(
-        entry.reqId,
-        new LimitError("SOORMA_ERR_MESSAGE_TOO_LARGE", `publish frame exceeds the gateway's ${limit} bytes`, {
-          details: { max_message_bytes: limit, event_id: entry.event.id },
-        }),
-      );
-      return;
-    }
-    connection.sendText(text, "publish");
-    this.#publishWindow.sent(entry.reqId);
-  }
-
-  #sendSubscribe(connection: Connection, subscription: Subscription, reqId: string): void {
-    connection.send({
-      type: "subscribe",
-      req_id: reqId,
-      topic: subscription.topic,
-      event_types: [...subscription.eventTypes],
-    });
-  }
-
-  /** Renew a subscription on a new connection; a caller still waiting keeps its request id. */
-  #resubscribe(connection: Connection, subscription: Subscription): void {
-    if (subscription.pendingReqId !== undefined) {
-      this.#sendSubscribe(connection, subscription, subscription.pendingReqId);
-      return;
-    }
-    const reqId = this.#nextRequestId("s");
-    this.#requests
-      .track<void>(reqId, {
-        timeoutMs: this.#options.requestTimeoutMs,
-        what: `re-subscribe to ${subscription.topic}`,
-      })
-      .catch((error: unknown) => {
-        if (error instanceof ClientClosedError) return;
-        this.#log.error("re-subscribe failed; retried on the next connection", {
-          topic: subscription.topic,
-          error,
-        });
-      });
-    this.#sendSubscribe(connection, subscription, reqId);
-  }
-
-  /** A subscribe the caller gave up on: forget it, and tell the gateway in case it got through. */
-  #abandonSubscription(subscription: Subscription): void {
-    if (this.#subscriptions.get(subscription.topic) !== subscription) return;
-    this.#subscriptions.delete(subscription.topic);
-    if (this.#canSendNow()) {
-      const reqId = this.#nextRequestId("u");
-      this.#requests
-        .track<void>(reqId, {
-          timeoutMs: this.#options.requestTimeoutMs,
-          what: `unsubscribe ${subscription.topic}`,
-        })
-        .catch(() => {});
-      this.#connection!.send({ type: "unsubscribe", req_id: reqId, topic: subscription.topic });
-    }
-  }
-
-  #forgetPublish(reqId: string): void {
-    if (this.#publishes.remove(reqId)) this.#notifyIfBufferEmpty();
-  }
-
-  #notifyIfBufferEmpty(): void {
-    if (this.#publishes.size > 0) return;
-    for (const waiter of [...this.#bufferEmptyWaiters]) waiter();
-  }
-
-  #nextRequestId(prefix: string): string {
-    this.#requestSeq += 1;
-    return `${prefix}${this.#requestSeq}`;
   }
 
   #unusableError(): SoormaError | undefined {
