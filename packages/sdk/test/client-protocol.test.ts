@@ -1,10 +1,10 @@
 import type { ClientFrame } from "@soorma/common";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Delivery } from "../src/client/delivery.js";
-import { EventBusClient } from "../src/client/event-bus-client.js";
+import type { EventBusClient } from "../src/client/event-bus-client.js";
 import type { EventBusClientOptions } from "../src/client/options.js";
-import { createConsoleLogger } from "../src/logger.js";
 import { SDK_CLIENT_NAME } from "../src/version.js";
+import { scriptedClient } from "./support/scripted-client.js";
 import { type PeerConnection, ScriptedPeer, welcomeFor } from "./support/scripted-peer.js";
 import { waitForStatus, waitUntil } from "./support/wait-status.js";
 
@@ -17,15 +17,7 @@ afterEach(async () => {
 });
 
 function clientFor(peer: ScriptedPeer, options: EventBusClientOptions = {}): EventBusClient {
-  const client = new EventBusClient({
-    url: peer.url,
-    logger: createConsoleLogger("silent"),
-    reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
-    requestTimeoutMs: 5000,
-    ...options,
-  });
-  clients.push(client);
-  return client;
+  return scriptedClient(peer, { requestTimeoutMs: 5000, ...options }, clients);
 }
 
 /** A peer that welcomes every hello and hands other frames to `onOther`. */

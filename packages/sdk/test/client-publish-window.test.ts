@@ -1,8 +1,8 @@
 import type { ClientFrame } from "@soorma/common";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventBusClient } from "../src/client/event-bus-client.js";
+import type { EventBusClient } from "../src/client/event-bus-client.js";
 import type { EventBusClientOptions } from "../src/client/options.js";
-import { createConsoleLogger } from "../src/logger.js";
+import { scriptedClient } from "./support/scripted-client.js";
 import { type PeerConnection, ScriptedPeer, welcomeFor } from "./support/scripted-peer.js";
 
 const peers: ScriptedPeer[] = [];
@@ -17,15 +17,7 @@ afterEach(async () => {
 });
 
 function clientFor(peer: ScriptedPeer, options: EventBusClientOptions = {}): EventBusClient {
-  const client = new EventBusClient({
-    url: peer.url,
-    logger: createConsoleLogger("silent"),
-    reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
-    requestTimeoutMs: 10_000,
-    ...options,
-  });
-  clients.push(client);
-  return client;
+  return scriptedClient(peer, { requestTimeoutMs: 10_000, ...options }, clients);
 }
 
 type PublishFrame = Extract<ClientFrame, { type: "publish" }>;
